@@ -1,0 +1,67 @@
+import type { NewBinding } from './bindings';
+import type { Binding, Credential, Installation, JournalRecord, Portal, QueueKey } from './model';
+
+/**
+ * Ports: what the use cases need from storage and transport. Adapters under
+ * `lambdas/adapters/` implement them; tests may pass in-memory versions.
+ */
+
+export interface RegistryStore {
+  getPortal(memberId: string): Promise<Portal | undefined>;
+  putPortal(portal: Portal): Promise<void>;
+  getInstallation(memberId: string, clientId: string): Promise<Installation | undefined>;
+  putInstallation(installation: Installation): Promise<void>;
+  deleteInstallation(memberId: string, clientId: string): Promise<void>;
+  listInstallations(memberId?: string): Promise<Installation[]>;
+  /** Remembers a connector that has an offline queue, so uninstall can find every queue. */
+  addConnector(memberId: string, clientId: string, connector: string): Promise<void>;
+  /** The hash of the application's client secret, when the application is known. */
+  getClientSecretHash(clientId: string): Promise<string | undefined>;
+  putClientSecretHash(clientId: string, hash: string): Promise<void>;
+  getCredential(secretHash: string): Promise<Credential | undefined>;
+  putCredential(secretHash: string, credential: Credential): Promise<void>;
+  deleteCredential(secretHash: string): Promise<void>;
+}
+
+export interface BindingStore {
+  /** Stores a binding; throws `ERROR_CORE` when the same binding exists. */
+  create(binding: NewBinding): Promise<Binding>;
+  /** Every binding of one event on one portal: the publish fan-out. */
+  listByEvent(memberId: string, event: string): Promise<Binding[]>;
+  /** An application's bindings in creation order. */
+  listByApplication(memberId: string, clientId: string): Promise<Binding[]>;
+  delete(binding: Binding): Promise<void>;
+}
+
+/** One journal write: merged into the queue's pending record of `messageId`, or a new record. */
+export interface JournalWrite {
+  eventName: string;
+  eventData: unknown;
+  eventAdditional: Record<string, unknown>;
+  messageId: string;
+}
+
+export interface JournalStore {
+  write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number }>;
+  /** Every record of the queue that has not expired (read only). */
+  readAll(queue: QueueKey, now: number): Promise<JournalRecord[]>;
+  deleteQueue(queue: QueueKey): Promise<number>;
+}
+
+/** One HTTP delivery to an online binding (SPEC §6); the worker builds the payload from it. */
+export interface DeliveryMessage {
+  memberId: string;
+  clientId: string;
+  bindingId: number;
+  event: string;
+  handler: string;
+  /** The binding's `auth_type` user, or the user who caused the event; 0 = no user context. */
+  userId: number;
+  data: unknown;
+  /** Unix seconds of the publish. */
+  ts: number;
+}
+
+export interface DeliveryQueue {
+  enqueue(messages: DeliveryMessage[]): Promise<void>;
+}

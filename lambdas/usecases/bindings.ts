@@ -1,0 +1,50 @@
+import { describeBindings, planBinding, unbindMatcher, type BindRequest, type UnbindRequest } from '../domain/bindings';
+import type { EventCatalog } from '../domain/catalog';
+import type { Caller } from '../domain/model';
+import type { BindingStore, RegistryStore } from '../domain/ports';
+
+export interface BindingDeps {
+  bindings: BindingStore;
+  registry: RegistryStore;
+  catalog: EventCatalog;
+}
+
+/** `events`: the catalog as this application sees it. */
+export function listEvents(deps: Pick<BindingDeps, 'catalog'>, caller: Caller, options: { scope?: string; full?: boolean }): string[] {
+  return deps.catalog.list({ ...options, grantedScopes: caller.installation.scopes });
+}
+
+/**
+ * `event.bind`.
+ * 1. Check every binding rule (domain/bindings.ts).
+ * 2. For an offline binding, remember its connector on the installation (uninstall needs it).
+ * 3. Store the binding; a duplicate is `ERROR_CORE`.
+ */
+export async function bind(deps: BindingDeps, caller: Caller, request: BindRequest): Promise<true> {
+  const binding = planBinding(caller, request, deps.catalog);
+  if (binding.offline && !caller.installation.connectors.includes(binding.connector)) {
+    await deps.registry.addConnector(caller.memberId, caller.clientId, binding.connector);
+  }
+  await deps.bindings.create(binding);
+  return true;
+}
+
+/**
+ * `event.unbind`.
+ * 1. Work out which bindings the caller may remove (domain/bindings.ts).
+ * 2. Read the portal's bindings of the event, keep this application's matching ones.
+ * 3. Delete them; answer how many.
+ */
+export async function unbind(deps: BindingDeps, caller: Caller, request: UnbindRequest): Promise<{ count: number }> {
+  const { event, matches } = unbindMatcher(caller, request);
+  const own = (await deps.bindings.listByEvent(caller.memberId, event)).filter((b) => b.clientId === caller.clientId);
+  const doomed = own.filter(matches);
+  await Promise.all(doomed.map((b) => deps.bindings.delete(b)));
+  return { count: doomed.length };
+}
+
+/** `event.get`: the application's bindings in creation order. */
+export async function getBindings(deps: Pick<BindingDeps, 'bindings'>, caller: Caller): Promise<Record<string, unknown>[]> {
+  const bindings = await deps.bindings.listByApplication(caller.memberId, caller.clientId);
+  return describeBindings(caller, bindings);
+}

@@ -1,0 +1,141 @@
+import { hashSecret, newClientSecret, newShortSecret, newToken } from '../domain/credentials';
+import { errors } from '../domain/errors';
+import type { AppStatus, Installation } from '../domain/model';
+import type { BindingStore, JournalStore, RegistryStore } from '../domain/ports';
+
+export interface InstallationDeps {
+  registry: RegistryStore;
+  bindings: BindingStore;
+  journal: JournalStore;
+  publicUrl: string;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+}
+
+export interface InstallRequest {
+  memberId: string;
+  domain: string;
+  clientId: string;
+  userId: number;
+  admin: boolean;
+  /** Absent: keep the installation's scopes (a new one gets crm, task, user). */
+  scopes?: string[];
+  handlerHosts?: string[];
+  status?: AppStatus;
+  /** The application's secret when the operator already has one (it is checked or set). */
+  clientSecret?: string;
+}
+
+export const DEFAULT_SCOPES = ['crm', 'task', 'user'];
+
+/** The REST base (`client_endpoint`) and OAuth base (`server_endpoint`) of this service. */
+export function endpoints(publicUrl: string): { client_endpoint: string; server_endpoint: string } {
+  return { client_endpoint: `${publicUrl}/rest/`, server_endpoint: `${publicUrl}/oauth/` };
+}
+
+/**
+ * The operator's `install` (SPEC §1, provisioning).
+ * 1. Create the portal and the application on first use (the client secret is generated or
+ *    taken from the operator, and stored hashed).
+ * 2. Create the installation, or update it, keeping its application token and generation.
+ * 3. Issue this user's access and refresh tokens and incoming-webhook secret (replacing the
+ *    user's previous webhook secret).
+ * The client secret is printed only when it is new or was given: it is stored hashed.
+ */
+export async function install(deps: InstallationDeps, request: InstallRequest, now: number): Promise<Record<string, unknown>> {
+  const nowSeconds = Math.floor(now / 1000);
+  await deps.registry.putPortal({ memberId: request.memberId, domain: request.domain });
+
+  let clientSecret: string | null = null;
+  const storedHash = await deps.registry.getClientSecretHash(request.clientId);
+  if (storedHash === undefined) {
+    clientSecret = request.clientSecret ?? newClientSecret();
+    await deps.registry.putClientSecretHash(request.clientId, hashSecret(clientSecret));
+  } else if (request.clientSecret !== undefined) {
+    if (hashSecret(request.clientSecret) !== storedHash) throw errors.badRequest('The client secret does not match the application');
+    clientSecret = request.clientSecret;
+  }
+
+  const existing = await deps.registry.getInstallation(request.memberId, request.clientId);
+  const installation: Installation = {
+    memberId: request.memberId,
+    clientId: request.clientId,
+    domain: request.domain,
+    applicationToken: existing?.applicationToken ?? newShortSecret(),
+    scopes: request.scopes ?? existing?.scopes ?? DEFAULT_SCOPES,
+    status: request.status ?? existing?.status ?? 'L',
+    handlerHosts: request.handlerHosts ?? existing?.handlerHosts ?? [],
+    installerUserId: existing?.installerUserId ?? request.userId,
+    generation: existing?.generation ?? newShortSecret(),
+    connectors: existing?.connectors ?? [],
+    webhooks: { ...(existing?.webhooks ?? {}) },
+    installedAt: existing?.installedAt ?? now,
+  };
+
+  const base = { memberId: request.memberId, clientId: request.clientId, userId: request.userId, admin: request.admin, generation: installation.generation };
+  const accessToken = newToken();
+  const refreshToken = newToken();
+  const webhookSecret = newShortSecret();
+  const previousWebhook = installation.webhooks[String(request.userId)];
+  installation.webhooks[String(request.userId)] = hashSecret(webhookSecret);
+
+  await deps.registry.putCredential(hashSecret(accessToken), { ...base, kind: 'access', expiresAt: nowSeconds + deps.accessTokenTtl });
+  await deps.registry.putCredential(hashSecret(refreshToken), { ...base, kind: 'refresh', expiresAt: nowSeconds + deps.refreshTokenTtl });
+  await deps.registry.putCredential(hashSecret(webhookSecret), { ...base, kind: 'webhook' });
+  await deps.registry.putInstallation(installation);
+  if (previousWebhook) await deps.registry.deleteCredential(previousWebhook);
+
+  return {
+    member_id: request.memberId,
+    domain: request.domain,
+    client_id: request.clientId,
+    client_secret: clientSecret,
+    application_token: installation.applicationToken,
+    status: installation.status,
+    scope: installation.scopes.join(','),
+    user_id: request.userId,
+    admin: request.admin,
+    access_token: accessToken,
+    refresh_token: refreshToken,
+    expires_in: deps.accessTokenTtl,
+    expires: nowSeconds + deps.accessTokenTtl,
+    webhook_url: `${deps.publicUrl}/rest/${request.userId}/${webhookSecret}/`,
+    ...endpoints(deps.publicUrl),
+  };
+}
+
+/**
+ * The operator's `uninstall`: the application's bindings, journal queues, webhook secrets and
+ * installation go; its access and refresh tokens stop working at once (their installation is
+ * gone) and DynamoDB TTL removes them when they expire.
+ */
+export async function uninstall(deps: InstallationDeps, memberId: string, clientId: string): Promise<Record<string, number>> {
+  const installation = await deps.registry.getInstallation(memberId, clientId);
+  if (!installation) throw errors.badRequest(`Application ${clientId} is not installed on portal ${memberId}`);
+  await deps.registry.deleteInstallation(memberId, clientId);
+  const bindings = await deps.bindings.listByApplication(memberId, clientId);
+  await Promise.all(bindings.map((b) => deps.bindings.delete(b)));
+  let records = 0;
+  for (const connector of installation.connectors) {
+    records += await deps.journal.deleteQueue({ memberId, clientId, connector });
+  }
+  const webhooks = Object.values(installation.webhooks);
+  await Promise.all(webhooks.map((hash) => deps.registry.deleteCredential(hash)));
+  return { bindings_removed: bindings.length, records_removed: records, webhooks_removed: webhooks.length };
+}
+
+export async function listInstallations(deps: Pick<InstallationDeps, 'registry'>, memberId?: string): Promise<Record<string, unknown>[]> {
+  const installations = await deps.registry.listInstallations(memberId);
+  return installations.map((i) => ({
+    member_id: i.memberId,
+    domain: i.domain,
+    client_id: i.clientId,
+    status: i.status,
+    scope: i.scopes.join(','),
+    handler_hosts: i.handlerHosts,
+    installer_user_id: i.installerUserId,
+    users: Object.keys(i.webhooks).map(Number),
+    connectors: i.connectors,
+    installed_at: new Date(i.installedAt).toISOString(),
+  }));
+}

@@ -1,0 +1,118 @@
+import type { EventCatalog } from '../domain/catalog';
+import { forEachLimited } from '../domain/concurrency';
+import { errors } from '../domain/errors';
+import { messageIdOf } from '../domain/journal';
+import type { Binding, QueueKey } from '../domain/model';
+import type { BindingStore, DeliveryMessage, DeliveryQueue, JournalStore, JournalWrite, RegistryStore } from '../domain/ports';
+
+export interface PublishedEvent {
+  event: string;
+  data: unknown;
+  messageId?: string;
+  /** The user who caused the event; 0 or absent = no user (automation). */
+  userId?: number;
+  initiator?: { clientId: string; connector: string };
+}
+
+export interface PublishRequest {
+  memberId: string;
+  events: PublishedEvent[];
+}
+
+export interface PublishResult {
+  deliveries_queued: number;
+  records_created: number;
+  records_merged: number;
+  records_suppressed: number;
+}
+
+export interface PublishDeps {
+  registry: RegistryStore;
+  bindings: BindingStore;
+  journal: JournalStore;
+  deliveries: DeliveryQueue;
+  catalog: EventCatalog;
+}
+
+/**
+ * The producer's publish (SPEC §4).
+ * 1. Check the whole request first (portal known, every event in the catalog), so a bad
+ *    request writes nothing.
+ * 2. Read the bindings of each distinct event once.
+ * 3. Online binding → one delivery message. Offline binding → one journal write for its queue,
+ *    unless the initiator is that application through that connector (it caused the change).
+ * 4. Within one request, later writes of the same object win: one write per (queue, MESSAGE_ID).
+ * 5. Write the journal queues, then queue the deliveries.
+ */
+export async function publish(deps: PublishDeps, request: PublishRequest, now: number): Promise<PublishResult> {
+  const portal = await deps.registry.getPortal(request.memberId);
+  if (!portal) throw errors.argument('MEMBER_ID', `Unknown portal ${request.memberId}`);
+  const events = request.events.map((e) => ({ ...e, event: e.event.toUpperCase() }));
+  events.forEach((e, i) => {
+    if (deps.catalog.scopeOf(e.event) === undefined) {
+      throw errors.argument(`EVENTS[${i}].EVENT`, `Event ${e.event} is not in the event catalog`);
+    }
+  });
+
+  const names = [...new Set(events.map((e) => e.event))];
+  const bindingsByEvent = new Map<string, Binding[]>();
+  await forEachLimited(names, 8, async (name) => {
+    bindingsByEvent.set(name, await deps.bindings.listByEvent(request.memberId, name));
+  });
+
+  const ts = Math.floor(now / 1000);
+  const deliveries: DeliveryMessage[] = [];
+  const queues = new Map<string, { queue: QueueKey; writes: Map<string, JournalWrite> }>();
+  let suppressed = 0;
+  let superseded = 0;
+
+  for (const e of events) {
+    for (const binding of bindingsByEvent.get(e.event) ?? []) {
+      if (!binding.offline) {
+        deliveries.push({
+          memberId: binding.memberId,
+          clientId: binding.clientId,
+          bindingId: binding.id,
+          event: e.event,
+          handler: binding.handler,
+          userId: binding.userId !== 0 ? binding.userId : (e.userId ?? 0),
+          data: e.data,
+          ts,
+        });
+        continue;
+      }
+      if (e.initiator && e.initiator.clientId === binding.clientId && e.initiator.connector === binding.connector) {
+        suppressed++;
+        continue;
+      }
+      const queue: QueueKey = { memberId: binding.memberId, clientId: binding.clientId, connector: binding.connector };
+      const queueId = JSON.stringify([queue.clientId, queue.connector]);
+      const entry = queues.get(queueId) ?? { queue, writes: new Map<string, JournalWrite>() };
+      queues.set(queueId, entry);
+      const messageId = messageIdOf(e.event, e.data, e.messageId);
+      if (entry.writes.has(messageId)) superseded++;
+      entry.writes.set(messageId, {
+        eventName: e.event,
+        eventData: e.data,
+        eventAdditional: { user_id: String(e.userId ?? 0) },
+        messageId,
+      });
+    }
+  }
+
+  let created = 0;
+  let merged = superseded;
+  await forEachLimited([...queues.values()], 4, async ({ queue, writes }) => {
+    const result = await deps.journal.write(queue, [...writes.values()], now);
+    created += result.created;
+    merged += result.merged;
+  });
+  if (deliveries.length > 0) await deps.deliveries.enqueue(deliveries);
+
+  return {
+    deliveries_queued: deliveries.length,
+    records_created: created,
+    records_merged: merged,
+    records_suppressed: suppressed,
+  };
+}
