@@ -1,0 +1,32 @@
+/**
+ * The DynamoDB tables, described once for both the local runtime (which creates them in
+ * DynamoDB Local) and the CDK stack (which declares them). Every key is a string `pk`/`sk`;
+ * the access patterns and unit costs are written at the top of each repository.
+ */
+export interface IndexSpec {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+  sortKeyType: 'S' | 'N';
+}
+
+export interface TableSpec {
+  /** Logical name: the config variable is `TABLE_<NAME>` and the CDK construct id derives from it. */
+  name: 'registry' | 'bindings' | 'journal';
+  partitionKey: 'pk';
+  sortKey: 'sk';
+  indexes: IndexSpec[];
+  /** Attribute holding the unix-seconds expiry, when items expire (DynamoDB TTL). */
+  ttlAttribute?: string;
+}
+
+export const TABLES: readonly TableSpec[] = [
+  { name: 'registry', partitionKey: 'pk', sortKey: 'sk', indexes: [], ttlAttribute: 'ttl' },
+  {
+    name: 'bindings',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    indexes: [{ name: 'byApplication', partitionKey: 'app', sortKey: 'bid', sortKeyType: 'N' }],
+  },
+  { name: 'journal', partitionKey: 'pk', sortKey: 'sk', indexes: [], ttlAttribute: 'ttl' },
+];

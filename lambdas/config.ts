@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/**
+ * Everything the handlers read from the environment, validated once at cold start.
+ * CDK sets these on each function; the local runtime sets them before loading handlers.
+ * A missing or malformed variable fails fast, naming the variable.
+ */
+const schema = z.object({
+  TABLE_REGISTRY: z.string().min(1),
+  TABLE_BINDINGS: z.string().min(1),
+  TABLE_JOURNAL: z.string().min(1),
+  /** DynamoDB endpoint override (DynamoDB Local); unset on AWS. */
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** This service's public base URL, e.g. https://api.example.com (no trailing slash). */
+  PUBLIC_URL: z.url().transform((u) => u.replace(/\/+$/, '')),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(28 * 24 * 3600),
+  /** How producers authenticate: a shared key (local runtime) or IAM on the API route (AWS). */
+  PRODUCER_AUTH: z.enum(['key', 'iam']).default('iam'),
+  PRODUCER_KEY: z.string().min(16).optional(),
+  /** Optional JSON file `{ "events": { "NAME": "scope" } }` that extends the event catalog. */
+  EVENT_CATALOG_FILE: z.string().min(1).optional(),
+  /** Claimed journal records expire after this many seconds (SPEC §5). */
+  CLAIM_LIFETIME_SECONDS: z.coerce.number().int().positive().default(30 * 24 * 3600),
+  /** Largest request body accepted, in bytes (SPEC §8). */
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const config = parsed.data;
+  if (config.PRODUCER_AUTH === 'key' && !config.PRODUCER_KEY) {
+    throw new Error('Invalid configuration: PRODUCER_KEY: required when PRODUCER_AUTH=key');
+  }
+  return config;
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed on first use. */
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { getBindings } from '../usecases/bindings';
+import { restHandler, type RestMethod } from '../wire/rest-method';
+
+const params = z.object({});
+
+/** `event.get` (SPEC §3): the application's bindings in creation order. */
+export const method: RestMethod<typeof params> = {
+  name: 'event.get',
+  params,
+  run: async ({ caller, deps }) => ({ result: await getBindings(deps, caller) }),
+};
+
+export const handler = restHandler(method);

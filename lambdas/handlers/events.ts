@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { listEvents } from '../usecases/bindings';
+import { flag, text } from '../wire/params';
+import { restHandler, type RestMethod } from '../wire/rest-method';
+
+const params = z.object({ scope: text(32).optional(), full: flag.optional() });
+
+/** `events`: the event catalog this application can bind (SPEC §3). */
+export const method: RestMethod<typeof params> = {
+  name: 'events',
+  params,
+  run: async ({ caller, deps }, p) => ({
+    result: listEvents(deps, caller, { ...(p.scope ? { scope: p.scope } : {}), ...(p.full ? { full: true } : {}) }),
+  }),
+};
+
+export const handler = restHandler(method);

@@ -1,0 +1,13 @@
+/**
+ * Every Lambda entry file, by what it serves. The CDK stack makes one function of each;
+ * the local runtime routes to the same files.
+ */
+export const REST_METHOD_ENTRIES: Readonly<Record<string, string>> = {
+  events: 'events',
+  'event.bind': 'event-bind',
+  'event.unbind': 'event-unbind',
+  'event.get': 'event-get',
+  'event.offline.list': 'event-offline-list',
+};
+
+export const PUBLISH_ENTRY = 'publish';

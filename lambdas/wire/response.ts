@@ -1,0 +1,78 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { BitrixError, errors } from '../domain/errors';
+
+export const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers': 'Content-Type, Authorization',
+};
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', ...CORS_HEADERS };
+
+/** What a method returns: `result`, and for lists `total` / `next`; `extra` adds top-level keys. */
+export interface MethodOutput {
+  result: unknown;
+  total?: number;
+  next?: number;
+  extra?: Record<string, unknown>;
+}
+
+function isoWithOffset(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+/** The mandatory `time` block (the JS SDK fails without it). */
+export function timeBlock(startedMs: number, processingMs: number, finishedMs = Date.now()): Record<string, unknown> {
+  return {
+    start: startedMs / 1000,
+    finish: finishedMs / 1000,
+    duration: (finishedMs - startedMs) / 1000,
+    processing: processingMs / 1000,
+    date_start: isoWithOffset(startedMs),
+    date_finish: isoWithOffset(finishedMs),
+    operating_reset_at: Math.floor(finishedMs / 1000) + 600,
+    operating: 0,
+  };
+}
+
+export function successResponse(output: MethodOutput, startedMs: number, processingMs: number): APIGatewayProxyStructuredResultV2 {
+  const body: Record<string, unknown> = { result: output.result };
+  if (output.next !== undefined) body.next = output.next;
+  if (output.total !== undefined) body.total = output.total;
+  Object.assign(body, output.extra ?? {});
+  body.time = timeBlock(startedMs, processingMs);
+  return { statusCode: 200, headers: JSON_HEADERS, body: JSON.stringify(body) };
+}
+
+export function errorBody(error: BitrixError): Record<string, unknown> {
+  return {
+    error: error.code,
+    error_description: error.description,
+    ...(error.argument !== undefined ? { argument: error.argument } : {}),
+  };
+}
+
+export function errorResponse(error: BitrixError): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: error.status, headers: JSON_HEADERS, body: JSON.stringify(errorBody(error)) };
+}
+
+/** DynamoDB and SDK errors that mean "try again later", not "you sent something wrong". */
+const TRANSIENT = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+  'ServiceUnavailable',
+  'InternalServerError',
+]);
+
+/**
+ * The one error mapper: Bitrix errors pass through; transient AWS errors become 503; anything
+ * else is logged by the caller and answered 500 without details.
+ */
+export function toBitrixError(error: unknown): { error: BitrixError; unexpected: boolean } {
+  if (error instanceof BitrixError) return { error, unexpected: false };
+  const name = (error as { name?: string } | null)?.name ?? '';
+  if (TRANSIENT.has(name)) return { error: errors.unavailable(), unexpected: true };
+  return { error: errors.internal(), unexpected: true };
+}
