@@ -1,0 +1,187 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { documentClient } from '../lambdas/adapters/dynamo/client';
+import { BindingRepository } from '../lambdas/adapters/dynamo/binding-repository';
+import { DynamoSlotLeaser } from '../lambdas/adapters/dynamo/id-slot-leaser';
+import { JournalRepository } from '../lambdas/adapters/dynamo/journal-repository';
+import { RegistryRepository } from '../lambdas/adapters/dynamo/registry-repository';
+import { CLIENT_ID, MEMBER_ID } from '../lambdas/domain/credentials';
+import { BitrixError } from '../lambdas/domain/errors';
+import { IdGenerator } from '../lambdas/domain/ids';
+import type { AppStatus } from '../lambdas/domain/model';
+import { install, listInstallations, uninstall, type InstallationDeps } from '../lambdas/usecases/installations';
+import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from '../local/dynamodb';
+import { claimDataDir, LOCAL_TABLES, liveRuntime } from '../local/stack';
+
+const USAGE = `Usage: npm run admin -- <command> [options]
+
+Commands:
+  install    --member-id <32 hex> --domain <host> --client-id <id> --user-id <n>
+             [--admin] [--scope crm,task,user] [--handler-host <host>]... [--status L|F|D|T|P]
+             [--client-secret <secret>]
+             Installs the application on the portal (both created on first use) and prints
+             the user's credentials as JSON.
+  uninstall  --member-id <32 hex> --client-id <id>
+             Removes the installation, its bindings, journal queues and webhook secrets.
+  list       [--member-id <32 hex>]
+             Lists installations.
+
+Target (default: the local stack of DATA_DIR, ./.local; started for the command if not running):
+  --registry-table, --bindings-table, --journal-table  deployed table names (stack outputs);
+                                                       or TABLE_REGISTRY, TABLE_BINDINGS, TABLE_JOURNAL
+  --region <aws region>                                or AWS_REGION
+  --public-url <https://…>                             the deployed API URL, or PUBLIC_URL
+`;
+
+interface Target {
+  deps: InstallationDeps;
+  close(): Promise<void>;
+}
+
+async function openTarget(flags: Record<string, string | boolean | string[] | undefined>): Promise<Target> {
+  const str = (name: string, env: string) => (flags[name] as string | undefined) ?? process.env[env];
+  const registryTable = str('registry-table', 'TABLE_REGISTRY');
+  const accessTokenTtl = Number(process.env.ACCESS_TOKEN_TTL_SECONDS ?? 3600);
+  const refreshTokenTtl = Number(process.env.REFRESH_TOKEN_TTL_SECONDS ?? 28 * 24 * 3600);
+
+  const build = (endpoint: string | undefined, region: string, tables: Record<keyof typeof LOCAL_TABLES, string>, publicUrl: string) => {
+    const db = documentClient({ region, ...(endpoint ? { endpoint } : {}) });
+    const deps: InstallationDeps = {
+      registry: new RegistryRepository(db, tables.registry),
+      bindings: new BindingRepository(db, tables.bindings),
+      journal: new JournalRepository(db, tables.journal, new IdGenerator(new DynamoSlotLeaser(db, tables.registry))),
+      publicUrl: publicUrl.replace(/\/+$/, ''),
+      accessTokenTtl,
+      refreshTokenTtl,
+    };
+    return { deps, db };
+  };
+
+  if (registryTable && !process.env.DYNAMODB_ENDPOINT) {
+    // A deployed stack.
+    const tables = {
+      registry: registryTable,
+      bindings: str('bindings-table', 'TABLE_BINDINGS') ?? fail('--bindings-table (or TABLE_BINDINGS) is required with --registry-table'),
+      journal: str('journal-table', 'TABLE_JOURNAL') ?? fail('--journal-table (or TABLE_JOURNAL) is required with --registry-table'),
+    };
+    const publicUrl = str('public-url', 'PUBLIC_URL') ?? fail('--public-url (or PUBLIC_URL) is required for a deployed stack');
+    const { deps, db } = build(undefined, str('region', 'AWS_REGION') ?? 'us-east-1', tables, publicUrl);
+    return { deps, close: async () => db.destroy() };
+  }
+
+  // The local stack of DATA_DIR: the running one, or DynamoDB Local started for this command.
+  const dataDir = resolve(process.env.DATA_DIR ?? './.local');
+  const running = liveRuntime(dataDir);
+  let dynamo: DynamoLocal | undefined;
+  let endpoint = running?.dynamodb_endpoint;
+  if (!endpoint) {
+    claimDataDir(dataDir);
+    dynamo = await startDynamoLocal({ port: await freePort(), path: resolve(dataDir, 'dynamodb') });
+    endpoint = dynamo.endpoint;
+    await ensureTables(endpoint, LOCAL_TABLES);
+  }
+  const publicUrl =
+    (flags['public-url'] as string | undefined) ?? running?.public_url ?? process.env.PUBLIC_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+  const { deps, db } = build(endpoint, 'us-east-1', LOCAL_TABLES, publicUrl);
+  return {
+    deps,
+    close: async () => {
+      db.destroy();
+      await dynamo?.stop();
+    },
+  };
+}
+
+function fail(message: string): never {
+  throw new UsageError(message);
+}
+
+class UsageError extends Error {}
+
+function required(flags: Record<string, unknown>, name: string, pattern?: RegExp): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || value === '') fail(`--${name} is required`);
+  if (pattern && !pattern.test(value)) fail(`--${name} has a wrong format: ${value}`);
+  return value;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'member-id': { type: 'string' },
+      domain: { type: 'string' },
+      'client-id': { type: 'string' },
+      'user-id': { type: 'string' },
+      admin: { type: 'boolean', default: false },
+      scope: { type: 'string' },
+      'handler-host': { type: 'string', multiple: true },
+      status: { type: 'string' },
+      'client-secret': { type: 'string' },
+      'registry-table': { type: 'string' },
+      'bindings-table': { type: 'string' },
+      'journal-table': { type: 'string' },
+      region: { type: 'string' },
+      'public-url': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return;
+  }
+
+  // Check the arguments before touching any storage.
+  let run: (deps: InstallationDeps) => Promise<unknown>;
+  if (command === 'install') {
+    const memberId = required(values, 'member-id', MEMBER_ID);
+    const domain = required(values, 'domain', /^[a-z0-9.-]+(:\d+)?$/i);
+    const clientId = required(values, 'client-id', CLIENT_ID);
+    const userId = Number(required(values, 'user-id', /^[1-9]\d{0,9}$/));
+    const status = values.status;
+    if (status !== undefined && !/^[LFDTP]$/.test(status)) fail('--status must be one of L, F, D, T, P');
+    const scopes = values.scope?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    run = (deps) =>
+      install(
+        deps,
+        {
+          memberId,
+          domain,
+          clientId,
+          userId,
+          admin: values.admin ?? false,
+          ...(scopes ? { scopes } : {}),
+          ...(values['handler-host'] ? { handlerHosts: values['handler-host'].map((h) => h.toLowerCase()) } : {}),
+          ...(status ? { status: status as AppStatus } : {}),
+          ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}),
+        },
+        Date.now(),
+      );
+  } else if (command === 'uninstall') {
+    const memberId = required(values, 'member-id', MEMBER_ID);
+    const clientId = required(values, 'client-id', CLIENT_ID);
+    run = (deps) => uninstall(deps, memberId, clientId);
+  } else if (command === 'list') {
+    const memberId = values['member-id'];
+    if (memberId !== undefined && !MEMBER_ID.test(memberId)) fail('--member-id must be 32 hex characters');
+    run = (deps) => listInstallations(deps, memberId);
+  } else {
+    fail(`unknown command ${command}`);
+  }
+
+  const target = await openTarget(values);
+  try {
+    process.stdout.write(`${JSON.stringify(await run(target.deps), null, 2)}\n`);
+  } finally {
+    await target.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) process.stderr.write(`${error.message}\n\n${USAGE}`);
+  else if (error instanceof BitrixError) process.stderr.write(`${error.description}\n`);
+  else process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(error instanceof UsageError ? 2 : 1);
+});

@@ -1,0 +1,40 @@
+import { startLocalStack } from './stack';
+
+/**
+ * `npm start`: the whole service on this machine.
+ *   PORT          HTTP port (default 3000)
+ *   DATA_DIR      where DynamoDB Local keeps its data (default ./.local)
+ *   PRODUCER_KEY  the producer's bearer key (default: generated once, kept in DATA_DIR)
+ *   PUBLIC_URL    the base URL clients see (default http://127.0.0.1:PORT)
+ */
+async function main(): Promise<void> {
+  const started = Date.now();
+  const port = Number(process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`PORT must be a TCP port, got ${process.env.PORT}`);
+  const stack = await startLocalStack({
+    port,
+    dataDir: process.env.DATA_DIR ?? './.local',
+    ...(process.env.PRODUCER_KEY ? { producerKey: process.env.PRODUCER_KEY } : {}),
+    ...(process.env.PUBLIC_URL ? { publicUrl: process.env.PUBLIC_URL } : {}),
+    log: (line) => console.log(line),
+  });
+  console.log(`producer key: ${stack.producerKey}`);
+  console.log(`ready in ${Date.now() - started} ms`);
+  console.log(`listening on ${stack.url}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { errors } from '../lambdas/domain/errors';
+import { PUBLISH_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
+import { parseRestPath } from '../lambdas/wire/request';
+import { CORS_HEADERS, errorResponse } from '../lambdas/wire/response';
+import type { RestHandler } from '../lambdas/wire/rest-method';
+
+/**
+ * The local HTTP front: it does what API Gateway does for the deployed stack. It reads the
+ * request, builds the same API Gateway HTTP API (payload v2.0) event, invokes the same handler
+ * file the route's Lambda runs, and writes the handler's result back.
+ */
+export interface LocalServerOptions {
+  maxBodyBytes: number;
+  /** Loads a handler entry (file name under lambdas/handlers). */
+  loadEntry?: (entry: string) => Promise<RestHandler>;
+}
+
+const defaultLoader = async (entry: string): Promise<RestHandler> =>
+  ((await import(`../lambdas/handlers/${entry}`)) as { handler: RestHandler }).handler;
+
+export function createLocalServer(options: LocalServerOptions): Server {
+  const load = options.loadEntry ?? defaultLoader;
+  const handlers = new Map<string, Promise<RestHandler>>();
+  const handlerFor = (entry: string) => {
+    let loaded = handlers.get(entry);
+    if (!loaded) {
+      loaded = load(entry);
+      handlers.set(entry, loaded);
+    }
+    return loaded;
+  };
+
+  return createServer((req, res) => {
+    void serve(req, res).catch((error: unknown) => {
+      // Only a bug in this file lands here: handlers answer their own errors.
+      console.error('local server error', error);
+      if (!res.headersSent) send(res, errorResponse(errors.internal()));
+      else res.destroy();
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (method === 'OPTIONS') {
+      res.writeHead(204, { ...CORS_HEADERS, 'access-control-max-age': '86400' }).end();
+      return;
+    }
+
+    let entry: string | undefined;
+    let routeKey: string;
+    if (url.pathname.toLowerCase().startsWith('/rest/')) {
+      routeKey = 'ANY /rest/{proxy+}';
+      const path = parseRestPath(url.pathname);
+      entry = path ? REST_METHOD_ENTRIES[path.method] : undefined;
+      if (!entry) {
+        await drain(req);
+        send(res, errorResponse(errors.methodNotFound()));
+        return;
+      }
+    } else if (url.pathname.replace(/\/+$/, '') === '/producer/events' && method === 'POST') {
+      routeKey = 'POST /producer/events';
+      entry = PUBLISH_ENTRY;
+    } else {
+      await drain(req);
+      send(res, { statusCode: 404, headers: { 'content-type': 'application/json; charset=utf-8', ...CORS_HEADERS }, body: JSON.stringify({ error: 'NOT_FOUND', error_description: `No route for ${method} ${url.pathname}` }) });
+      return;
+    }
+
+    const body = await readBody(req, options.maxBodyBytes);
+    if (body === 'too-large') {
+      send(res, errorResponse(errors.bodyTooLarge(options.maxBodyBytes)), true);
+      return;
+    }
+    const handler = await handlerFor(entry);
+    const result = await handler(toApiGatewayEvent(req, url, body, routeKey), lambdaContext(entry));
+    send(res, result);
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function drain(req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    req.resume();
+    req.on('end', resolve);
+    req.on('error', () => resolve());
+  });
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2, close = false): void {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  if (close) headers.connection = 'close';
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''));
+}
+
+/** The event API Gateway (HTTP API, payload format 2.0) hands the route's Lambda. */
+export function toApiGatewayEvent(req: IncomingMessage, url: URL, body: Buffer, routeKey: string): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const now = Date.now();
+  const proxy = url.pathname.startsWith('/rest/') ? { proxy: url.pathname.slice('/rest/'.length) } : undefined;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.startsWith('?') ? url.search.slice(1) : '',
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(proxy ? { pathParameters: proxy } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: (headers.host ?? '127').split('.')[0]!,
+      http: {
+        method: (req.method ?? 'GET').toUpperCase(),
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: new Date(now).toUTCString(),
+      timeEpoch: now,
+    },
+    ...(body.length > 0 ? { body: body.toString('base64'), isBase64Encoded: true } : { isBase64Encoded: false }),
+  };
+}
+
+function lambdaContext(entry: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `local-${entry}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:local-${entry}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/local-${entry}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from './dynamodb';
+import { createLocalServer } from './server';
+
+/** Local table names; the deployed stack gets names from CDK. */
+export const LOCAL_TABLES = { registry: 'b24-registry', bindings: 'b24-bindings', journal: 'b24-journal' } as const;
+
+export interface RuntimeFile {
+  pid: number;
+  dynamodb_pid: number;
+  dynamodb_endpoint: string;
+  port: number;
+  public_url: string;
+}
+
+export interface LocalStackOptions {
+  port: number;
+  dataDir: string;
+  producerKey?: string;
+  publicUrl?: string;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  producerKey: string;
+  dynamo: DynamoLocal;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+const alive = (pid: number | undefined): boolean => {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const runtimeFilePath = (dataDir: string) => join(dataDir, 'runtime.json');
+
+export function readRuntimeFile(dataDir: string): RuntimeFile | undefined {
+  const file = runtimeFilePath(dataDir);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RuntimeFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The running local stack that owns `dataDir`, if any. */
+export function liveRuntime(dataDir: string): RuntimeFile | undefined {
+  const runtime = readRuntimeFile(dataDir);
+  return runtime && alive(runtime.pid) && alive(runtime.dynamodb_pid) ? runtime : undefined;
+}
+
+/**
+ * Refuses a data dir another live stack owns, and stops a DynamoDB Local left behind by a
+ * stack that was killed (kill -9 leaves its Java child running on the data files).
+ */
+export function claimDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true });
+  const previous = readRuntimeFile(dataDir);
+  if (!previous) return;
+  if (alive(previous.pid) && previous.pid !== process.pid) {
+    throw new Error(`Another local stack (pid ${previous.pid}) uses DATA_DIR ${dataDir}; stop it or choose another DATA_DIR`);
+  }
+  if (alive(previous.dynamodb_pid)) process.kill(previous.dynamodb_pid, 'SIGKILL');
+  rmSync(runtimeFilePath(dataDir), { force: true });
+}
+
+/** The producer key: given, or kept under DATA_DIR (generated on first start). */
+export function producerKeyFor(dataDir: string, given?: string): string {
+  if (given) return given;
+  const file = join(dataDir, 'producer-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = randomBytes(24).toString('hex');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+/** Sets the variables the handlers' config module reads (lambdas/config.ts). */
+export function localEnvironment(endpoint: string, publicUrl: string, producerKey: string): Record<string, string> {
+  return {
+    TABLE_REGISTRY: LOCAL_TABLES.registry,
+    TABLE_BINDINGS: LOCAL_TABLES.bindings,
+    TABLE_JOURNAL: LOCAL_TABLES.journal,
+    DYNAMODB_ENDPOINT: endpoint,
+    AWS_REGION: 'us-east-1',
+    PUBLIC_URL: publicUrl,
+    PRODUCER_AUTH: 'key',
+    PRODUCER_KEY: producerKey,
+  };
+}
+
+/**
+ * Starts the whole local service: DynamoDB Local on disk under DATA_DIR, the tables, and
+ * the HTTP front on 127.0.0.1:PORT routing to the Lambda handlers.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const dataDir = resolve(options.dataDir);
+  claimDataDir(dataDir);
+  const producerKey = producerKeyFor(dataDir, options.producerKey);
+  const publicUrl = (options.publicUrl ?? `http://127.0.0.1:${options.port}`).replace(/\/+$/, '');
+
+  mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
+  const dynamo = await startDynamoLocal({ port: await freePort(), path: join(dataDir, 'dynamodb') });
+  try {
+    await ensureTables(dynamo.endpoint, LOCAL_TABLES);
+    log(`DynamoDB Local on ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})`);
+    Object.assign(process.env, localEnvironment(dynamo.endpoint, publicUrl, producerKey));
+
+    const { config } = await import('../lambdas/config');
+    const server = createLocalServer({ maxBodyBytes: config().MAX_BODY_BYTES });
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, '127.0.0.1', () => resolveListen());
+    });
+    const runtime: RuntimeFile = {
+      pid: process.pid,
+      dynamodb_pid: dynamo.process.pid ?? 0,
+      dynamodb_endpoint: dynamo.endpoint,
+      port: options.port,
+      public_url: publicUrl,
+    };
+    writeFileSync(runtimeFilePath(dataDir), JSON.stringify(runtime, null, 2));
+
+    return {
+      url: `http://127.0.0.1:${options.port}`,
+      producerKey,
+      dynamo,
+      server,
+      async stop() {
+        await new Promise<void>((r) => server.close(() => r()));
+        server.closeAllConnections();
+        await dynamo.stop();
+        rmSync(runtimeFilePath(dataDir), { force: true });
+      },
+    };
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
+}
