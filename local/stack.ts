@@ -110,7 +110,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const producerKey = producerKeyFor(dataDir, options.producerKey);
   const publicUrl = (options.publicUrl ?? `http://127.0.0.1:${options.port}`).replace(/\/+$/, '');
 
-  mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
   const dynamo = await startDynamoLocal({ port: await freePort(), path: join(dataDir, 'dynamodb') });
   try {
     await ensureTables(dynamo.endpoint, LOCAL_TABLES);

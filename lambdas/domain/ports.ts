@@ -26,7 +26,7 @@ export interface RegistryStore {
 export interface BindingStore {
   /** Stores a binding; throws `ERROR_CORE` when the same binding exists. */
   create(binding: NewBinding): Promise<Binding>;
-  /** Every binding of one event on one portal: the publish fan-out. */
+  /** Every binding of one event on one portal, in creation order: the publish fan-out. */
   listByEvent(memberId: string, event: string): Promise<Binding[]>;
   /** An application's bindings in creation order. */
   listByApplication(memberId: string, clientId: string): Promise<Binding[]>;

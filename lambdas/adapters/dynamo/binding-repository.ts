@@ -58,10 +58,12 @@ export class BindingRepository implements BindingStore {
   }
 
   async listByEvent(memberId: string, event: string): Promise<Binding[]> {
-    return this.query({
+    const bindings = await this.query({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': `PORTAL#${memberId}`, ':prefix': `EV#${event}#` },
     });
+    // Key order follows the identity hash; creation order makes fan-out deterministic.
+    return bindings.sort((a, b) => a.id - b.id);
   }
 
   async listByApplication(memberId: string, clientId: string): Promise<Binding[]> {

@@ -1,0 +1,187 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from '../../local/dynamodb';
+import { readRuntimeFile } from '../../local/stack';
+import { get, postForm, postJson } from '../support/fixtures';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+
+/** The environment a developer has: none of the test run's service variables. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: '1', ...extra };
+  for (const name of ['TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'DYNAMODB_ENDPOINT', 'PUBLIC_URL', 'PRODUCER_KEY', 'PRODUCER_AUTH']) delete env[name];
+  return env;
+}
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  url: string;
+}
+
+/** `npm start` in its own process group, as a terminal would run it; resolves on "listening on". */
+async function npmStart(port: number, dataDir: string): Promise<Started> {
+  const child = spawn('npm', ['start'], { cwd: ROOT, env: cleanEnv({ PORT: String(port), DATA_DIR: dataDir }), detached: true });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`npm start exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, output: () => output, url };
+}
+
+/** Ctrl-C: SIGINT to the whole process group; resolves when npm has exited. */
+function interrupt(started: Started): Promise<void> {
+  return new Promise((resolve) => {
+    started.child.once('exit', () => resolve());
+    process.kill(-started.child.pid!, 'SIGINT');
+  });
+}
+
+/** SIGKILL to a process group that may already be gone. */
+function killGroup(started: Started): void {
+  try {
+    process.kill(-started.child.pid!, 'SIGKILL');
+  } catch {
+    // already exited
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function admin(dataDir: string, args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await run('npm', ['run', '-s', 'admin', '--', ...args], { cwd: ROOT, env: cleanEnv({ DATA_DIR: dataDir }) });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+describe('npm start (the local runtime as a developer runs it)', () => {
+  jest.setTimeout(180_000);
+  const dirs: string[] = [];
+  const running: Started[] = [];
+  const newDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'b24-local-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(async () => {
+    for (const s of running) killGroup(s);
+    for (const dir of dirs) {
+      const runtime = readRuntimeFile(dir);
+      if (runtime && alive(runtime.dynamodb_pid)) process.kill(runtime.dynamodb_pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs two stacks side by side, keeps data across restarts, and stops DynamoDB Local with it', async () => {
+    const [dirA, dirB] = [newDir(), newDir()];
+    const [portA, portB] = [await freePort(), await freePort()];
+    const a = await npmStart(portA, dirA);
+    running.push(a);
+    const b = await npmStart(portB, dirB);
+    running.push(b);
+    expect(a.url).toBe(`http://127.0.0.1:${portA}`);
+    expect(a.output()).toMatch(/producer key: [0-9a-f]{48}/);
+    const producerKey = readFileSync(join(dirA, 'producer-key'), 'utf8').trim();
+
+    // The admin CLI works against the running stack A.
+    const memberId = 'a'.repeat(32);
+    const app = await admin(dirA, ['install', '--member-id', memberId, '--domain', 'a.example.com', '--client-id', 'local.runtime', '--user-id', '1', '--admin']);
+    expect(app).toMatchObject({ member_id: memberId, client_id: 'local.runtime', user_id: 1, expires_in: 3600 });
+    expect(app.webhook_url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${portA}/rest/1/[0-9a-f]{32}/$`));
+    const token = app.access_token as string;
+
+    expect((await postForm(`${a.url}/rest/event.bind?auth=${token}`, 'event=ONCRMDEALADD&event_type=offline')).body.result).toBe(true);
+    const published = await postJson(`${a.url}/producer/events`, { member_id: memberId, events: [{ event: 'ONCRMDEALADD', data: { FIELDS: { ID: 1 } } }] }, { authorization: `Bearer ${producerKey}` });
+    expect(published.body.result).toMatchObject({ records_created: 1 });
+
+    // Stack B has its own data: A's token means nothing there.
+    expect((await get(`${b.url}/rest/event.get?auth=${token}`)).status).toBe(401);
+
+    // Ctrl-C stops the stack and its DynamoDB Local.
+    const runtime = readRuntimeFile(dirA)!;
+    await interrupt(a);
+    expect(alive(runtime.dynamodb_pid)).toBe(false);
+    expect(readRuntimeFile(dirA)).toBeUndefined();
+
+    // A restart on the same DATA_DIR keeps credentials, bindings, journal and producer key.
+    const a2 = await npmStart(portA, dirA);
+    running.push(a2);
+    expect(a2.output()).toContain(`producer key: ${producerKey}`);
+    const listed = await get(`${a2.url}/rest/event.offline.list?auth=${token}`);
+    expect(listed.body.total).toBe(1);
+    expect((await get(`${a2.url}/rest/event.get?auth=${token}`)).body.result).toEqual([{ event: 'ONCRMDEALADD', connector_id: '', offline: 1 }]);
+
+    // A second stack on a DATA_DIR in use is refused with a clear message.
+    await expect(npmStart(await freePort(), dirA)).rejects.toThrow(/Another local stack .* uses DATA_DIR/);
+
+    await interrupt(a2);
+    await interrupt(b);
+  });
+
+  it('recovers after kill -9: the orphaned DynamoDB Local is stopped and the data is kept', async () => {
+    const dir = newDir();
+    const port = await freePort();
+    const first = await npmStart(port, dir);
+    running.push(first);
+    const app = await admin(dir, ['install', '--member-id', 'b'.repeat(32), '--domain', 'b.example.com', '--client-id', 'local.crash', '--user-id', '2', '--admin']);
+    await postForm(`${first.url}/rest/event.bind?auth=${app.access_token}`, 'event=ONTASKADD&handler=https://hooks.example.com/t');
+
+    const runtime = readRuntimeFile(dir)!;
+    process.kill(runtime.pid, 'SIGKILL'); // the node process only: its Java child is left behind
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alive(runtime.dynamodb_pid)).toBe(true);
+
+    const second = await npmStart(port, dir);
+    running.push(second);
+    expect(alive(runtime.dynamodb_pid)).toBe(false);
+    expect((await get(`${second.url}/rest/event.get?auth=${app.access_token}`)).body.result).toEqual([
+      { event: 'ONTASKADD', handler: 'https://hooks.example.com/t', auth_type: '0', offline: 0 },
+    ]);
+    await interrupt(second);
+    killGroup(first);
+  });
+
+  it('runs the admin CLI on a stopped stack by starting DynamoDB Local for the command', async () => {
+    const dir = newDir();
+    const installed = await admin(dir, ['install', '--member-id', 'c'.repeat(32), '--domain', 'c.example.com', '--client-id', 'local.offline', '--user-id', '3', '--scope', 'task']);
+    expect(installed).toMatchObject({ scope: 'task', admin: false, client_secret: expect.any(String) });
+    const again = await admin(dir, ['install', '--member-id', 'c'.repeat(32), '--domain', 'c.example.com', '--client-id', 'local.offline', '--user-id', '4']);
+    expect(again).toMatchObject({ client_secret: null, application_token: installed.application_token, scope: 'task' });
+    const list = (await admin(dir, ['list'])) as unknown as Record<string, unknown>[];
+    expect(list).toEqual([expect.objectContaining({ member_id: 'c'.repeat(32), client_id: 'local.offline', users: [3, 4] })]);
+    expect(await admin(dir, ['uninstall', '--member-id', 'c'.repeat(32), '--client-id', 'local.offline'])).toEqual({ bindings_removed: 0, records_removed: 0, webhooks_removed: 2 });
+    expect(await admin(dir, ['list'])).toEqual([]);
+    expect(readRuntimeFile(dir)).toBeUndefined();
+  });
+
+  it('explains bad admin arguments without touching storage', async () => {
+    await expect(run('npm', ['run', '-s', 'admin', '--', 'install', '--member-id', 'nothex'], { cwd: ROOT, env: cleanEnv({ DATA_DIR: newDir() }) })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--member-id has a wrong format'),
+    });
+  });
+});

@@ -1,0 +1,286 @@
+import { hashSecret } from '../../lambdas/domain/credentials';
+import { wiring } from '../../lambdas/wiring';
+import { get, installUser, postForm, postJson, publishEvents, startTestServer, type InstalledUser, type TestServer } from '../support/fixtures';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const rest = (method: string, token: string) => `${server.url}/rest/${method}?auth=${token}`;
+/** The webhook URL printed by install, on this test server (it carries the configured PUBLIC_URL). */
+const hook = (app: InstalledUser) => app.webhookUrl.replace(/^https?:\/\/[^/]+/, server.url);
+
+describe('the REST wire layer', () => {
+  let app: InstalledUser;
+  beforeAll(async () => {
+    app = await installUser();
+  });
+
+  it('answers with the Bitrix envelope: result, time, JSON content type and CORS', async () => {
+    const reply = await get(rest('event.get', app.accessToken));
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(reply.headers.get('access-control-allow-origin')).toBe('*');
+    expect(reply.body.result).toEqual([]);
+    expect(reply.body.time).toEqual(
+      expect.objectContaining({ start: expect.any(Number), finish: expect.any(Number), duration: expect.any(Number), processing: expect.any(Number), date_start: expect.stringMatching(/\+00:00$/), date_finish: expect.any(String), operating: 0 }),
+    );
+  });
+
+  it('answers CORS preflight requests', async () => {
+    const response = await fetch(`${server.url}/rest/event.bind`, { method: 'OPTIONS' });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-headers')).toContain('Authorization');
+  });
+
+  it.each(['/rest/EVENT.GET', '/rest/event.get.json', '/rest/event.get/', '/rest/Event.Get.JSON/'])('serves %s (case-insensitive, .json, trailing slash)', async (path) => {
+    expect((await get(`${server.url}${path}?auth=${app.accessToken}`)).status).toBe(200);
+  });
+
+  it('serves the incoming-webhook path style', async () => {
+    const reply = await get(`${hook(app)}event.get.json`);
+    expect(reply.status).toBe(200);
+  });
+
+  it('accepts the token as access_token or Authorization: Bearer, and ignores SDK extras', async () => {
+    expect((await get(`${server.url}/rest/event.get?access_token=${app.accessToken}&bx24_request_id=abc&bx24_sdk_ver=1.0`)).status).toBe(200);
+    expect((await get(`${server.url}/rest/event.get`, { authorization: `Bearer ${app.accessToken}` })).status).toBe(200);
+    expect((await postJson(`${server.url}/rest/event.get`, { auth: app.accessToken, bx24_request_id: 'x' })).status).toBe(200);
+  });
+
+  it.each([
+    ['no credential', () => `${server.url}/rest/event.get`, 401, 'NO_AUTH_FOUND'],
+    ['an unknown token', () => rest('event.get', 'nope'), 401, 'invalid_token'],
+    ['a refresh token used as an access token', () => rest('event.get', app.refreshToken), 401, 'invalid_token'],
+    ['an unknown webhook secret', () => `${server.url}/rest/${app.userId}/wrongsecret/event.get`, 401, 'INVALID_CREDENTIALS'],
+    ['a webhook secret under another user id', () => hook(app).replace(`/rest/${app.userId}/`, '/rest/99/') + 'event.get', 401, 'INVALID_CREDENTIALS'],
+    ['an unknown method', () => rest('crm.deal.list', app.accessToken), 404, 'ERROR_METHOD_NOT_FOUND'],
+  ])('refuses %s', async (_what, url, status, code) => {
+    const reply = await get(url());
+    expect(reply.status).toBe(status);
+    expect(reply.body).toEqual({ error: code, error_description: expect.any(String) });
+  });
+
+  it('answers an expired access token with expired_token (the SDK refreshes on it)', async () => {
+    const token = 'expired-token-for-test-' + Date.now();
+    const caller = await wiring().registry.getCredential(hashSecret(app.accessToken));
+    await wiring().registry.putCredential(hashSecret(token), { ...caller!, expiresAt: Math.floor(Date.now() / 1000) - 1 });
+    const reply = await get(rest('event.get', token));
+    expect(reply.status).toBe(401);
+    expect(reply.body.error).toBe('expired_token');
+  });
+
+  it('refuses malformed JSON with 400, never 500', async () => {
+    const response = await fetch(`${server.url}/rest/event.bind?auth=${app.accessToken}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"event":' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'ERROR_ARGUMENT', error_description: 'Request body is not valid JSON' });
+  });
+
+  it('refuses a body over the bound with 413', async () => {
+    const reply = await postForm(rest('event.bind', app.accessToken), `event=ONCRMDEALADD&pad=${'x'.repeat(1024 * 1024)}`);
+    expect(reply.status).toBe(413);
+    expect(reply.body.error).toBe('ERROR_ARGUMENT');
+  });
+
+  it('answers unknown paths with a JSON 404', async () => {
+    const reply = await get(`${server.url}/nothing-here`);
+    expect(reply.status).toBe(404);
+    expect(reply.body.error).toBe('NOT_FOUND');
+  });
+});
+
+describe('events', () => {
+  it('lists the granted scopes plus global events; SCOPE and FULL', async () => {
+    const app = await installUser({ scopes: ['task'] });
+    const mine = (await get(rest('events', app.accessToken))).body.result as string[];
+    expect(mine).toEqual(expect.arrayContaining(['ONTASKADD', 'ONOFFLINEEVENT', 'ONAPPINSTALL']));
+    expect(mine).not.toContain('ONCRMDEALADD');
+    expect((await postJson(`${server.url}/rest/events`, { auth: app.accessToken, SCOPE: 'user' })).body.result).toEqual(['ONUSERADD']);
+    expect((await postForm(rest('events', app.accessToken), 'FULL=true')).body.result).toEqual(expect.arrayContaining(['ONCRMDEALADD', 'ONTASKADD']));
+  });
+});
+
+describe('event.bind / event.get / event.unbind', () => {
+  it('binds online and offline, lists in creation order, refuses duplicates', async () => {
+    const app = await installUser();
+    const bind = (form: string) => postForm(rest('event.bind', app.accessToken), form);
+    expect((await bind('event=onCrmDealAdd&handler=https://hooks.example.com/deal')).body.result).toBe(true);
+    expect((await bind('EVENT=ONCRMDEALUPDATE&EVENT_TYPE=offline&AUTH_CONNECTOR=sync')).body.result).toBe(true);
+    expect((await bind('event=ONOFFLINEEVENT&handler=https://hooks.example.com/off&options[minTimeout]=5&auth_type=4')).body.result).toBe(true);
+
+    const duplicate = await bind('event=ONCRMDEALADD&handler=https://hooks.example.com/deal');
+    expect(duplicate.status).toBe(400);
+    expect(duplicate.body).toEqual({ error: 'ERROR_CORE', error_description: 'Unable to set event handler: Handler already binded' });
+
+    expect((await get(rest('event.get', app.accessToken))).body.result).toEqual([
+      { event: 'ONCRMDEALADD', handler: 'https://hooks.example.com/deal', auth_type: '0', offline: 0 },
+      { event: 'ONCRMDEALUPDATE', connector_id: 'sync', offline: 1 },
+      { event: 'ONOFFLINEEVENT', handler: 'https://hooks.example.com/off', auth_type: '4', offline: 0 },
+    ]);
+  });
+
+  it.each([
+    ['event=&handler=https://hooks.example.com/h', 400, 'ERROR_ARGUMENT', "Argument 'EVENT' is null or empty"],
+    ['event=ONCRMDEALADD', 400, 'ERROR_ARGUMENT', "Argument 'HANDLER' is null or empty"],
+    ['event=ONNOSUCH&handler=https://hooks.example.com/h', 400, 'ERROR_EVENT_NOT_FOUND', 'Event not found'],
+    ['event=ONCRMDEALADD&handler=ftp://hooks.example.com/h', 400, 'ERROR_UNSUPPORTED_PROTOCOL', expect.any(String)],
+    ['event=ONCRMDEALADD&handler=http://localhost:8080/h', 400, 'ERROR_WRONG_HANDLER_URL', expect.any(String)],
+    ['event=ONCRMDEALADD&handler=https://hooks.example.com/h&event_type=sometimes', 400, 'ERROR_ARGUMENT', expect.stringContaining('EVENT_TYPE')],
+    ['event=ONCRMDEALADD&handler=https://hooks.example.com/h&auth_type=-1', 400, 'ERROR_ARGUMENT', expect.stringContaining('AUTH_TYPE')],
+    ['event=ONOFFLINEEVENT&handler=https://hooks.example.com/h&options[minTimeout]=-5', 400, 'ERROR_ARGUMENT', expect.stringContaining('minTimeout')],
+    ['event=ONOFFLINEEVENT&event_type=offline', 400, 'ERROR_ARGUMENT', expect.stringContaining('ONOFFLINEEVENT')],
+    ['event[]=ONCRMDEALADD&handler=https://hooks.example.com/h', 400, 'ERROR_ARGUMENT', expect.stringContaining('EVENT')],
+  ])('refuses %s', async (form, status, code, description) => {
+    const app = await installUser();
+    const reply = await postForm(rest('event.bind', app.accessToken), form);
+    expect(reply.status).toBe(status);
+    expect(reply.body).toMatchObject({ error: code, error_description: description });
+  });
+
+  it('keeps handlers on the application’s declared hosts', async () => {
+    const app = await installUser({ handlerHosts: ['myapp.example.com'] });
+    expect((await postForm(rest('event.bind', app.accessToken), 'event=ONCRMDEALADD&handler=https://hooks.other.org/h')).body.error).toBe('ERROR_WRONG_HANDLER_URL');
+    expect((await postForm(rest('event.bind', app.accessToken), 'event=ONCRMDEALADD&handler=https://eu.myapp.example.com/h')).body.result).toBe(true);
+  });
+
+  it('applies the administrator rules to a non-administrator', async () => {
+    const admin = await installUser();
+    const user = await installUser({ memberId: admin.memberId, clientId: admin.clientId, userId: 5, admin: false });
+    const offline = await postForm(rest('event.bind', user.accessToken), 'event=ONCRMDEALADD&event_type=offline');
+    expect(offline.status).toBe(403);
+    expect(offline.body).toEqual({ error: 'ACCESS_DENIED', error_description: 'Offline events binding requires administrator access rights' });
+    expect((await postForm(rest('event.bind', user.accessToken), 'event=ONCRMDEALADD&handler=https://hooks.example.com/u&auth_type=6')).status).toBe(403);
+    expect((await postForm(rest('event.bind', user.accessToken), 'event=ONCRMDEALADD&handler=https://hooks.example.com/u')).body.result).toBe(true);
+    expect((await postForm(rest('event.bind', admin.accessToken), 'event=ONCRMDEALADD&handler=https://hooks.example.com/a')).body.result).toBe(true);
+
+    // The user sees only his own binding; the administrator sees both.
+    expect((await get(rest('event.get', user.accessToken))).body.result).toEqual([{ event: 'ONCRMDEALADD', handler: 'https://hooks.example.com/u', auth_type: '5', offline: 0 }]);
+    expect((await get(rest('event.get', admin.accessToken))).body.result).toHaveLength(2);
+    // The user cannot unbind the administrator's handler; an offline unbind is refused.
+    expect((await postForm(rest('event.unbind', user.accessToken), 'event=ONCRMDEALADD&handler=https://hooks.example.com/a')).body.result).toEqual({ count: 0 });
+    expect((await postForm(rest('event.unbind', user.accessToken), 'event=ONCRMDEALADD&event_type=offline')).status).toBe(403);
+  });
+
+  it('unbinds by handler, narrows by auth_type, and offline by connector', async () => {
+    const app = await installUser();
+    const bind = (form: string) => postForm(rest('event.bind', app.accessToken), form);
+    const unbind = (form: string) => postForm(rest('event.unbind', app.accessToken), form);
+    await bind('event=ONCRMDEALADD&handler=https://hooks.example.com/h');
+    await bind('event=ONCRMDEALADD&handler=https://hooks.example.com/h&auth_type=3');
+    await bind('event=ONCRMDEALADD&event_type=offline&auth_connector=a');
+    await bind('event=ONCRMDEALADD&event_type=offline&auth_connector=b');
+
+    expect((await unbind('event=ONCRMDEALADD')).body).toMatchObject({ error: 'ERROR_ARGUMENT', error_description: "Argument 'HANDLER' is null or empty" });
+    expect((await unbind('event=ONCRMDEALADD&handler=https://hooks.example.com/h&auth_type=3')).body.result).toEqual({ count: 1 });
+    expect((await unbind('event=onCrmDealAdd&handler=https://hooks.example.com/h')).body.result).toEqual({ count: 1 });
+    expect((await unbind('event=ONCRMDEALADD&event_type=offline&auth_connector=a')).body.result).toEqual({ count: 1 });
+    expect((await get(rest('event.get', app.accessToken))).body.result).toEqual([{ event: 'ONCRMDEALADD', connector_id: 'b', offline: 1 }]);
+  });
+
+  it('never shows or removes another application’s bindings', async () => {
+    const a = await installUser();
+    const b = await installUser({ memberId: a.memberId });
+    await postForm(rest('event.bind', a.accessToken), 'event=ONCRMDEALADD&handler=https://hooks.example.com/h');
+    expect((await get(rest('event.get', b.accessToken))).body.result).toEqual([]);
+    expect((await postForm(rest('event.unbind', b.accessToken), 'event=ONCRMDEALADD&handler=https://hooks.example.com/h')).body.result).toEqual({ count: 0 });
+    expect((await get(rest('event.get', a.accessToken))).body.result).toHaveLength(1);
+  });
+});
+
+describe('publishing and event.offline.list', () => {
+  it('journals offline bindings with merge, and lists with form-encoded filter and order', async () => {
+    const app = await installUser();
+    await postForm(rest('event.bind', app.accessToken), 'event=ONCRMDEALUPDATE&event_type=offline');
+    for (let i = 0; i < 3; i++) {
+      const reply = await publishEvents(server.url, app.memberId, [
+        { event: 'ONCRMDEALUPDATE', data: { FIELDS: { ID: 7405 } }, user_id: 1 },
+        { event: 'ONCRMDEALUPDATE', data: { FIELDS: { ID: 100 + i } } },
+      ]);
+      expect(reply.status).toBe(200);
+      expect(reply.body.result).toMatchObject({ records_created: i === 0 ? 2 : 1, records_merged: i === 0 ? 0 : 1 });
+    }
+    const all = await postForm(rest('event.offline.list', app.accessToken), '');
+    expect(all.body.total).toBe(4);
+    const rows = all.body.result as Record<string, string>[];
+    expect(rows.map((r) => Number(r.ID))).toEqual([...rows.map((r) => Number(r.ID))].sort((x, y) => x - y));
+    expect(rows[0]).toEqual({
+      ID: expect.stringMatching(/^\d+$/),
+      TIMESTAMP_X: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/),
+      EVENT_NAME: 'ONCRMDEALUPDATE',
+      EVENT_DATA: { FIELDS: { ID: 7405 } },
+      EVENT_ADDITIONAL: { user_id: '1' },
+      MESSAGE_ID: expect.stringMatching(/^[0-9a-f]{32}$/),
+      PROCESS_ID: '',
+      ERROR: '0',
+    });
+
+    const secondId = rows[1]!.ID;
+    const filtered = await postForm(rest('event.offline.list', app.accessToken), `filter[>=ID]=${secondId}&order[ID]=DESC`);
+    expect((filtered.body.result as Record<string, string>[]).map((r) => r.ID)).toEqual(rows.slice(1).map((r) => r.ID).reverse());
+    const bad = await postForm(rest('event.offline.list', app.accessToken), 'filter[~ID]=1');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('ERROR_ARGUMENT');
+  });
+
+  it('pages event.offline.list by 50 with start, total and next; start=-1 does not count', async () => {
+    const app = await installUser();
+    await postForm(rest('event.bind', app.accessToken), 'event=ONTASKUPDATE&event_type=offline');
+    const events = Array.from({ length: 60 }, (_, i) => ({ event: 'ONTASKUPDATE', data: { FIELDS_AFTER: { ID: i } } }));
+    await publishEvents(server.url, app.memberId, events);
+    const first = await get(rest('event.offline.list', app.accessToken));
+    expect(first.body).toMatchObject({ total: 60, next: 50 });
+    expect(first.body.result).toHaveLength(50);
+    const second = await get(`${rest('event.offline.list', app.accessToken)}&start=50`);
+    expect(second.body).toMatchObject({ total: 60 });
+    expect(second.body.next).toBeUndefined();
+    expect(second.body.result).toHaveLength(10);
+    const uncounted = await get(`${rest('event.offline.list', app.accessToken)}&start=-1`);
+    expect(uncounted.body.total).toBeUndefined();
+    expect(uncounted.body.result).toHaveLength(50);
+  });
+
+  it('reads the connector’s queue and is for administrators only', async () => {
+    const admin = await installUser();
+    const user = await installUser({ memberId: admin.memberId, clientId: admin.clientId, userId: 2, admin: false });
+    await postForm(rest('event.bind', admin.accessToken), 'event=ONCRMLEADADD&event_type=offline&auth_connector=sync');
+    await publishEvents(server.url, admin.memberId, [{ event: 'ONCRMLEADADD', data: { FIELDS: { ID: 1 } } }]);
+    expect((await get(`${rest('event.offline.list', admin.accessToken)}&auth_connector=sync`)).body.total).toBe(1);
+    expect((await get(rest('event.offline.list', admin.accessToken))).body.total).toBe(0);
+    const denied = await get(rest('event.offline.list', user.accessToken));
+    expect(denied.status).toBe(403);
+    expect(denied.body.error).toBe('ACCESS_DENIED');
+  });
+});
+
+describe('POST /producer/events', () => {
+  it('needs the producer key', async () => {
+    const reply = await postJson(`${server.url}/producer/events`, { member_id: '0'.repeat(32), events: [] }, { authorization: 'Bearer wrong' });
+    expect(reply.status).toBe(401);
+    expect(reply.body.error).toBe('NO_AUTH_FOUND');
+  });
+
+  it.each([
+    ['malformed JSON', '{"member_id":', 'not valid JSON'],
+    ['a bad member_id', JSON.stringify({ member_id: 'x', events: [{ event: 'ONCRMDEALADD' }] }), 'MEMBER_ID'],
+    ['no events', JSON.stringify({ member_id: '0'.repeat(32), events: [] }), 'EVENTS'],
+    ['101 events', JSON.stringify({ member_id: '0'.repeat(32), events: Array(101).fill({ event: 'ONCRMDEALADD' }) }), 'EVENTS'],
+    ['an unknown field', JSON.stringify({ member_id: '0'.repeat(32), events: [{ event: 'ONCRMDEALADD', mesage_id: 'x' }] }), 'EVENTS'],
+    ['a bad message_id', JSON.stringify({ member_id: '0'.repeat(32), events: [{ event: 'ONCRMDEALADD', message_id: 'short' }] }), 'EVENTS'],
+    ['an unknown portal', JSON.stringify({ member_id: 'f'.repeat(32), events: [{ event: 'ONCRMDEALADD' }] }), 'Unknown portal'],
+  ])('answers %s with 400', async (_what, body, words) => {
+    const response = await fetch(`${server.url}/producer/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.PRODUCER_KEY}` },
+      body,
+    });
+    expect(response.status).toBe(400);
+    const json = (await response.json()) as Record<string, string>;
+    expect(json.error).toBe('ERROR_ARGUMENT');
+    expect(`${json.error_description} ${json.argument ?? ''}`).toContain(words);
+  });
+});

@@ -1,0 +1,64 @@
+import { BitrixError } from '../../lambdas/domain/errors';
+import type { NewBinding } from '../../lambdas/domain/bindings';
+import { wiring } from '../../lambdas/wiring';
+import { newClientId, newMemberId } from '../support/fixtures';
+
+const repo = () => wiring().bindings;
+
+const binding = (memberId: string, clientId: string, over: Partial<NewBinding> = {}): NewBinding => ({
+  memberId,
+  clientId,
+  event: 'ONCRMDEALADD',
+  offline: false,
+  handler: 'https://hooks.example.com/a',
+  userId: 0,
+  connector: '',
+  options: {},
+  ...over,
+});
+
+describe('BindingRepository (DynamoDB Local)', () => {
+  it('stores a binding once: the same (application, event, handler, user, connector) again is ERROR_CORE', async () => {
+    const memberId = newMemberId();
+    const clientId = newClientId();
+    await repo().create(binding(memberId, clientId));
+    await expect(repo().create(binding(memberId, clientId))).rejects.toMatchObject({ code: 'ERROR_CORE', description: 'Unable to set event handler: Handler already binded' });
+    await expect(repo().create(binding(memberId, clientId))).rejects.toBeInstanceOf(BitrixError);
+    // Any difference in the identity makes another binding.
+    await repo().create(binding(memberId, clientId, { userId: 5 }));
+    await repo().create(binding(memberId, clientId, { connector: 'c' }));
+    await repo().create(binding(memberId, clientId, { handler: 'https://hooks.example.com/b' }));
+    await repo().create(binding(memberId, newClientId()));
+    expect(await repo().listByEvent(memberId, 'ONCRMDEALADD')).toHaveLength(5);
+  });
+
+  it('fans out by (portal, event) only', async () => {
+    const memberId = newMemberId();
+    const clientId = newClientId();
+    await repo().create(binding(memberId, clientId, { event: 'ONCRMDEALADD' }));
+    await repo().create(binding(memberId, clientId, { event: 'ONCRMDEALADDX' }));
+    await repo().create(binding(newMemberId(), clientId, { event: 'ONCRMDEALADD' }));
+    const found = await repo().listByEvent(memberId, 'ONCRMDEALADD');
+    expect(found.map((b) => [b.memberId, b.event])).toEqual([[memberId, 'ONCRMDEALADD']]);
+  });
+
+  it('lists an application’s bindings in creation order with growing ids, and deletes', async () => {
+    const memberId = newMemberId();
+    const clientId = newClientId();
+    const events = ['ONTASKADD', 'ONCRMDEALADD', 'ONAPPTEST', 'ONCRMLEADADD'];
+    for (const event of events) await repo().create(binding(memberId, clientId, { event }));
+    const listed = await repo().listByApplication(memberId, clientId);
+    expect(listed.map((b) => b.event)).toEqual(events);
+    expect(listed.map((b) => b.id)).toEqual([...listed.map((b) => b.id)].sort((a, b) => a - b));
+    await repo().delete(listed[1]!);
+    expect((await repo().listByApplication(memberId, clientId)).map((b) => b.event)).toEqual(['ONTASKADD', 'ONAPPTEST', 'ONCRMLEADADD']);
+  });
+
+  it('stores connectors with any characters and options as given', async () => {
+    const memberId = newMemberId();
+    const clientId = newClientId();
+    await repo().create(binding(memberId, clientId, { event: 'ONOFFLINEEVENT', connector: 'a#b/ c', options: { minTimeout: 0 } }));
+    const [stored] = await repo().listByApplication(memberId, clientId);
+    expect(stored).toMatchObject({ connector: 'a#b/ c', options: { minTimeout: 0 } });
+  });
+});

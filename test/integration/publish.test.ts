@@ -1,0 +1,81 @@
+import { errors } from '../../lambdas/domain/errors';
+import { RecordingDeliveryQueue } from '../../lambdas/adapters/recording-delivery-queue';
+import { bind } from '../../lambdas/usecases/bindings';
+import { publish, type PublishDeps } from '../../lambdas/usecases/publish';
+import { authenticate } from '../../lambdas/usecases/authenticate';
+import { wiring } from '../../lambdas/wiring';
+import { installUser, newMemberId } from '../support/fixtures';
+
+async function callerOf(token: string) {
+  return authenticate(wiring().registry, { type: 'token', token }, Math.floor(Date.now() / 1000));
+}
+
+function deps(): PublishDeps & { deliveries: RecordingDeliveryQueue } {
+  const w = wiring();
+  return { registry: w.registry, bindings: w.bindings, journal: w.journal, catalog: w.catalog, deliveries: new RecordingDeliveryQueue() };
+}
+
+describe('publish (use case against DynamoDB Local)', () => {
+  it('queues one delivery per online binding and journals offline bindings, per event', async () => {
+    const app = await installUser();
+    const caller = await callerOf(app.accessToken);
+    const w = wiring();
+    await bind(w, caller, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', eventType: 'online', connector: '' });
+    await bind(w, caller, { event: 'ONCRMDEALADD', handler: 'https://b.example.com/h', authType: 9, eventType: 'online', connector: '' });
+    await bind(w, caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: '' });
+    await bind(w, caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' });
+
+    const d = deps();
+    const result = await publish(d, { memberId: app.memberId, events: [{ event: 'onCrmDealAdd', data: { FIELDS: { ID: 1 } }, userId: 3 }] }, Date.now());
+    expect(result).toEqual({ deliveries_queued: 2, records_created: 2, records_merged: 0, records_suppressed: 0 });
+    expect(d.deliveries.recorded.map((m) => [m.handler, m.userId, m.event])).toEqual([
+      ['https://a.example.com/h', 3, 'ONCRMDEALADD'],
+      ['https://b.example.com/h', 9, 'ONCRMDEALADD'],
+    ]);
+    const journal = await w.journal.readAll({ memberId: app.memberId, clientId: app.clientId, connector: 'sync' }, Date.now());
+    expect(journal).toHaveLength(1);
+    expect(journal[0]).toMatchObject({ eventName: 'ONCRMDEALADD', eventData: { FIELDS: { ID: 1 } }, eventAdditional: { user_id: '3' } });
+  });
+
+  it('skips the queue of the application and connector that caused the change (auth_connector)', async () => {
+    const app = await installUser();
+    const caller = await callerOf(app.accessToken);
+    const w = wiring();
+    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: 'sync' });
+    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' });
+
+    const result = await publish(
+      deps(),
+      { memberId: app.memberId, events: [{ event: 'ONCRMDEALUPDATE', data: { FIELDS: { ID: 5 } }, initiator: { clientId: app.clientId, connector: 'sync' } }] },
+      Date.now(),
+    );
+    expect(result).toMatchObject({ records_created: 1, records_suppressed: 1 });
+    expect(await w.journal.readAll({ memberId: app.memberId, clientId: app.clientId, connector: 'sync' }, Date.now())).toEqual([]);
+  });
+
+  it('writes one record per object within a request; the last data wins', async () => {
+    const app = await installUser();
+    const caller = await callerOf(app.accessToken);
+    const w = wiring();
+    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' });
+    const messageId = 'f'.repeat(32);
+    const events = Array.from({ length: 100 }, (_, i) => ({ event: 'ONCRMDEALUPDATE', data: { FIELDS: { ID: 1 }, n: i }, messageId }));
+    const result = await publish(deps(), { memberId: app.memberId, events }, Date.now());
+    expect(result).toEqual({ deliveries_queued: 0, records_created: 1, records_merged: 99, records_suppressed: 0 });
+    const [only] = await w.journal.readAll({ memberId: app.memberId, clientId: app.clientId, connector: '' }, Date.now());
+    expect(only).toMatchObject({ messageId, eventData: { FIELDS: { ID: 1 }, n: 99 } });
+  });
+
+  it('refuses an unknown portal or event and writes nothing', async () => {
+    const app = await installUser();
+    const caller = await callerOf(app.accessToken);
+    const w = wiring();
+    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' });
+
+    await expect(publish(deps(), { memberId: newMemberId(), events: [{ event: 'ONCRMDEALUPDATE', data: {} }] }, Date.now())).rejects.toMatchObject({ code: 'ERROR_ARGUMENT', argument: 'MEMBER_ID' });
+    await expect(
+      publish(deps(), { memberId: app.memberId, events: [{ event: 'ONCRMDEALUPDATE', data: { a: 1 } }, { event: 'ONNOSUCH', data: {} }] }, Date.now()),
+    ).rejects.toMatchObject({ code: errors.badRequest('').code, argument: 'EVENTS[1].EVENT' });
+    expect(await w.journal.readAll({ memberId: app.memberId, clientId: app.clientId, connector: '' }, Date.now())).toEqual([]);
+  });
+});
