@@ -33,7 +33,7 @@ export function buildWiring(cfg: Config): Wiring {
     db,
     registry: new RegistryRepository(db, cfg.TABLE_REGISTRY),
     bindings: new BindingRepository(db, cfg.TABLE_BINDINGS),
-    journal: new JournalRepository(db, cfg.TABLE_JOURNAL, ids),
+    journal: new JournalRepository(db, cfg.TABLE_JOURNAL, ids, cfg.CLAIM_LIFETIME_SECONDS * 1000),
     deliveries: new RecordingDeliveryQueue(),
     catalog: EventCatalog.withExtension(loadCatalogExtension(cfg.EVENT_CATALOG_FILE)),
   };

@@ -41,10 +41,35 @@ export interface JournalWrite {
   messageId: string;
 }
 
+export interface ClaimOptions {
+  limit: number;
+  /** Delete on claim (`clear=1`) instead of keeping the records under the process. */
+  clear: boolean;
+  processId: string;
+  now: number;
+}
+
 export interface JournalStore {
   write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number }>;
-  /** Every record of the queue that has not expired (read only). */
+  /** Every record of the queue whose claim has not expired (read only). */
   readAll(queue: QueueKey, now: number): Promise<JournalRecord[]>;
+  /** The queue's pending records: normal ones, or error ones (`event.offline.error`). */
+  readPending(queue: QueueKey, error: boolean): Promise<JournalRecord[]>;
+  /**
+   * Claims candidates in the given order until `limit` are claimed. Each claim is exclusive:
+   * of parallel callers exactly one gets a record. Returns the claimed records as stored at
+   * the moment of the claim.
+   */
+  claim(queue: QueueKey, candidates: readonly JournalRecord[], options: ClaimOptions): Promise<JournalRecord[]>;
+  /** The records a process still holds (claim not expired). */
+  readProcess(queue: QueueKey, processId: string, now: number): Promise<JournalRecord[]>;
+  /** Deletes records a process holds. */
+  deleteClaimed(queue: QueueKey, records: readonly JournalRecord[]): Promise<void>;
+  /**
+   * Turns records a process holds into pending error records, and removes every other
+   * non-error copy (pending or claimed) of their MESSAGE_IDs.
+   */
+  markError(queue: QueueKey, records: readonly JournalRecord[], now: number): Promise<void>;
   deleteQueue(queue: QueueKey): Promise<number>;
 }
 

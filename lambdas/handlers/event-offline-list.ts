@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listOffline } from '../usecases/offline-list';
+import { listOffline } from '../usecases/offline';
 import { connector, integer } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
 

@@ -7,7 +7,10 @@ export const REST_METHOD_ENTRIES: Readonly<Record<string, string>> = {
   'event.bind': 'event-bind',
   'event.unbind': 'event-unbind',
   'event.get': 'event-get',
+  'event.offline.get': 'event-offline-get',
   'event.offline.list': 'event-offline-list',
+  'event.offline.clear': 'event-offline-clear',
+  'event.offline.error': 'event-offline-error',
 };
 
 export const PUBLISH_ENTRY = 'publish';

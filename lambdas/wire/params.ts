@@ -41,3 +41,22 @@ export const eventType = z.preprocess(
   (v) => (v === undefined || v === '' ? 'online' : typeof v === 'string' ? v.trim().toLowerCase() : v),
   z.enum(['online', 'offline'], { error: 'must be online or offline' }),
 );
+
+/** A list parameter (`id[]=1&id[]=2`, a JSON array, or one value), at most `max` items. */
+export const list = <T extends z.ZodType>(item: T, max: number) =>
+  z.preprocess(
+    (v) => (v === undefined || v === '' ? undefined : Array.isArray(v) ? v : typeof v === 'object' && v !== null ? Object.values(v) : [v]),
+    z.array(item).max(max, `must have at most ${max} items`).optional(),
+  );
+
+/** A positive integer (record IDs). */
+export const positiveInt = z.preprocess(
+  (v) => (typeof v === 'string' && /^\s*\d{1,16}\s*$/.test(v) ? Number(v) : v),
+  z.number({ error: 'must be a positive integer' }).int('must be a positive integer').positive('must be a positive integer'),
+);
+
+/** A MESSAGE_ID: 32 hex characters. */
+export const messageId = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+  z.string({ error: 'must be a 32-character message id' }).regex(/^[0-9a-f]{32}$/, 'must be a 32-character message id'),
+);

@@ -284,3 +284,71 @@ describe('POST /producer/events', () => {
     expect(`${json.error_description} ${json.argument ?? ''}`).toContain(words);
   });
 });
+
+describe('event.offline.get / clear / error over HTTP', () => {
+  it('claims with clear=0, clears by message_id[] and id[], marks errors, all form-encoded', async () => {
+    const app = await installUser();
+    await postForm(rest('event.bind', app.accessToken), 'event=ONCRMCONTACTADD&event_type=offline&auth_connector=crm-sync');
+    await publishEvents(server.url, app.memberId, Array.from({ length: 4 }, (_, i) => ({ event: 'ONCRMCONTACTADD', data: { FIELDS: { ID: i } } })));
+
+    const got = await postForm(rest('event.offline.get', app.accessToken), 'clear=0&limit=3&auth_connector=crm-sync&order[ID]=ASC');
+    expect(got.status).toBe(200);
+    const { process_id: processId, events } = got.body.result as { process_id: string; events: Record<string, string>[] };
+    expect(processId).toMatch(/^[0-9a-f]{32}$/);
+    expect(events).toHaveLength(3);
+    expect(Object.keys(events[0]!).sort()).toEqual(['EVENT_ADDITIONAL', 'EVENT_DATA', 'EVENT_NAME', 'ID', 'MESSAGE_ID', 'TIMESTAMP_X']);
+
+    const listed = await postForm(rest('event.offline.list', app.accessToken), `auth_connector=crm-sync&filter[PROCESS_ID]=${processId}`);
+    expect(listed.body.total).toBe(3);
+
+    await postForm(rest('event.offline.error', app.accessToken), `process_id=${processId}&message_id[]=${events[0]!.MESSAGE_ID}&auth_connector=crm-sync`);
+    await postForm(rest('event.offline.clear', app.accessToken), `process_id=${processId}&message_id[]=${events[1]!.MESSAGE_ID}&auth_connector=crm-sync`);
+    await postForm(rest('event.offline.clear', app.accessToken), `process_id=${processId}&id[]=${events[2]!.ID}&auth_connector=crm-sync`);
+
+    const rest1 = await postForm(rest('event.offline.list', app.accessToken), 'auth_connector=crm-sync');
+    expect((rest1.body.result as Record<string, string>[]).map((r) => [r.ID, r.ERROR, r.PROCESS_ID])).toEqual([
+      [events[0]!.ID, '1', ''],
+      [expect.any(String), '0', ''],
+    ]);
+    const errorBatch = await postForm(rest('event.offline.get', app.accessToken), 'error=1&auth_connector=crm-sync');
+    expect(errorBatch.body.result).toEqual({ process_id: null, events: [expect.objectContaining({ ID: events[0]!.ID })] });
+  });
+
+  it.each([
+    ['event.offline.get', 'limit=0', 'LIMIT'],
+    ['event.offline.get', 'limit=abc', 'LIMIT'],
+    ['event.offline.get', 'filter[PROCESS_ID]=x', 'FILTER'],
+    ['event.offline.get', 'order[DATA]=ASC', 'ORDER'],
+    ['event.offline.clear', '', 'PROCESS_ID'],
+    ['event.offline.clear', 'process_id=p&id[]=0', 'ID'],
+    ['event.offline.clear', 'process_id=p&id[]=x', 'ID'],
+    ['event.offline.clear', 'process_id=p&message_id[]=short', 'MESSAGE_ID'],
+    ['event.offline.error', 'process_id=p', 'MESSAGE_ID'],
+    ['event.offline.error', 'message_id[]=' + 'a'.repeat(32), 'PROCESS_ID'],
+  ])('%s refuses %s with ERROR_ARGUMENT', async (method, form, argument) => {
+    const app = await installUser();
+    const reply = await postForm(rest(method, app.accessToken), form);
+    expect(reply.status).toBe(400);
+    expect(reply.body.error).toBe('ERROR_ARGUMENT');
+    expect(`${reply.body.argument} ${reply.body.error_description}`).toContain(argument);
+  });
+
+  it.each(['event.offline.get', 'event.offline.clear', 'event.offline.error'])('%s is for administrators only', async (method) => {
+    const admin = await installUser();
+    const user = await installUser({ memberId: admin.memberId, clientId: admin.clientId, userId: 2, admin: false });
+    const reply = await postForm(rest(method, user.accessToken), `process_id=p&message_id[]=${'a'.repeat(32)}`);
+    expect(reply.status).toBe(403);
+    expect(reply.body.error).toBe('ACCESS_DENIED');
+  });
+
+  it('never reaches another application’s queue, even with its process_id', async () => {
+    const a = await installUser();
+    const b = await installUser({ memberId: a.memberId });
+    await postForm(rest('event.bind', a.accessToken), 'event=ONCRMDEALADD&event_type=offline');
+    await publishEvents(server.url, a.memberId, [{ event: 'ONCRMDEALADD', data: { FIELDS: { ID: 1 } } }]);
+    const claimed = (await postForm(rest('event.offline.get', a.accessToken), 'clear=0')).body.result as { process_id: string };
+    expect((await postForm(rest('event.offline.get', b.accessToken), `process_id=${claimed.process_id}`)).body.result).toEqual({ process_id: null, events: [] });
+    await postForm(rest('event.offline.clear', b.accessToken), `process_id=${claimed.process_id}`);
+    expect((await postForm(rest('event.offline.list', a.accessToken), '')).body.total).toBe(1);
+  });
+});
