@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { getBindings } from '../usecases/bindings';
 import { restHandler, type RestMethod } from '../wire/rest-method';
 

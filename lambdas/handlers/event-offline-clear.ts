@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { clearOffline } from '../usecases/offline';
 import { connector, list, messageId, positiveInt, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorOffline } from '../usecases/offline';
 import { connector, list, messageId, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_GET_LIMIT, getOffline } from '../usecases/offline';
 import { connector, flag, integer, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';

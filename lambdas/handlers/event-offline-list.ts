@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { listOffline } from '../usecases/offline';
 import { connector, integer } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';

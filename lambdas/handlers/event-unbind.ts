@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { unbind } from '../usecases/bindings';
 import { connector, eventType, nonNegativeInt, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';

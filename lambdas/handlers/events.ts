@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { listEvents } from '../usecases/bindings';
 import { flag, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';

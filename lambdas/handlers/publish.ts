@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MEMBER_ID, CLIENT_ID } from '../domain/credentials';
 import { BitrixError, errors } from '../domain/errors';
 import { publish } from '../usecases/publish';

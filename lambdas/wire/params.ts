@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * zod building blocks for REST parameters. Form-encoded values arrive as strings, JSON

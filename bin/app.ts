@@ -1,0 +1,12 @@
+import { App } from 'aws-cdk-lib';
+import { EventHubStack } from '../lib/event-hub-stack';
+
+/** The CDK app: `npx cdk synth` / `npx cdk deploy` (stage from `-c stage=…`, default dev). */
+const app = new App();
+const stage = (app.node.tryGetContext('stage') as string | undefined) ?? 'dev';
+const claimLifetime = app.node.tryGetContext('claimLifetimeSeconds') as string | undefined;
+new EventHubStack(app, `b24-event-hub-${stage}`, {
+  stage,
+  ...(claimLifetime ? { claimLifetimeSeconds: Number(claimLifetime) } : {}),
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});

@@ -1,0 +1,41 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { TABLES, type TableSpec } from '../lambdas/adapters/dynamo/tables';
+
+export type TableName = TableSpec['name'];
+
+/**
+ * The stateful part: the DynamoDB tables, declared from the same specs the local runtime
+ * creates (lambdas/adapters/dynamo/tables.ts). On-demand, point-in-time recovery, TTL where
+ * items expire, deletion protection, and RETAIN: removing the stack never removes data.
+ * Names come from CloudFormation, so several stages can live in one account.
+ */
+export class Storage extends Construct {
+  readonly tables: Record<TableName, Table>;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const tables = {} as Record<TableName, Table>;
+    for (const spec of TABLES) {
+      const table = new Table(this, `${spec.name[0]!.toUpperCase()}${spec.name.slice(1)}Table`, {
+        partitionKey: { name: spec.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: spec.sortKey, type: AttributeType.STRING },
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+        ...(spec.ttlAttribute ? { timeToLiveAttribute: spec.ttlAttribute } : {}),
+      });
+      for (const index of spec.indexes) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+          sortKey: { name: index.sortKey, type: index.sortKeyType === 'N' ? AttributeType.NUMBER : AttributeType.STRING },
+        });
+      }
+      tables[spec.name] = table;
+    }
+    this.tables = tables;
+  }
+}

@@ -1,0 +1,75 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { REST_METHOD_ENTRIES } from '../../lambdas/handlers/registry';
+import { EventHubStack } from '../../lib/event-hub-stack';
+
+/** Synthesizes the real stack (esbuild bundles every handler) once for all assertions. */
+let template: Template;
+beforeAll(() => {
+  const app = new App();
+  template = Template.fromStack(new EventHubStack(app, 'Test', { stage: 'test' }));
+}, 120_000);
+
+type Statement = { Action: string | string[]; Resource: unknown };
+
+function policyActionsOf(logicalIdPrefix: string): string[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  const roles = Object.entries(policies)
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(logicalIdPrefix))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+  return roles.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+}
+
+describe('EventHubStack', () => {
+  it('keeps data: three on-demand tables with PITR, deletion protection, RETAIN and TTL where items expire', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 3);
+    const tables = template.findResources('AWS::DynamoDB::Table');
+    for (const table of Object.values(tables)) {
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+      expect(table.Properties.TableName).toBeUndefined();
+    }
+    expect(Object.values(tables).filter((t) => t.Properties.TimeToLiveSpecification?.AttributeName === 'ttl')).toHaveLength(2);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byApplication' })],
+    });
+  });
+
+  it('has one arm64 Node.js 22 function per REST method plus publish, with the table names in its environment', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler');
+    expect(functions).toHaveLength(Object.keys(REST_METHOD_ENTRIES).length + 1);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'PUBLIC_URL', 'PRODUCER_AUTH']));
+      expect(fn.Properties.Environment.Variables.PRODUCER_AUTH).toBe('iam');
+    }
+  });
+
+  it('routes both path styles with and without .json to each method, and the producer route through IAM', () => {
+    for (const method of Object.keys(REST_METHOD_ENTRIES)) {
+      for (const path of [`/rest/${method}`, `/rest/${method}.json`, `/rest/{userId}/{secret}/${method}`, `/rest/{userId}/{secret}/${method}.json`]) {
+        template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `POST ${path}` });
+        template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `GET ${path}` });
+      }
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /producer/events', AuthorizationType: 'AWS_IAM' });
+  });
+
+  it('grants read-only access where a function only reads, and no wildcard actions', () => {
+    const listActions = policyActionsOf('Resteventofflinelist');
+    expect(listActions.some((a) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(a))).toBe(false);
+    expect(listActions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem']));
+    expect(policyActionsOf('Resteventget').some((a) => /PutItem|DeleteItem/.test(a))).toBe(false);
+    expect(policyActionsOf('Resteventbind')).toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    for (const statement of all) for (const action of [statement.Action].flat()) expect(action).not.toMatch(/^(\*|dynamodb:\*)$/);
+  });
+
+  it('outputs the API URL and the table names the admin CLI needs', () => {
+    for (const name of ['ApiUrl', 'RegistryTable', 'BindingsTable', 'JournalTable']) expect(template.findOutputs(name)).not.toEqual({});
+  });
+});
