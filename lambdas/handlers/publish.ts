@@ -14,6 +14,12 @@ import { wiring } from '../wiring';
 
 /** Events per publish request (SPEC §4: one request is one "hit"). */
 export const MAX_EVENTS_PER_PUBLISH = 100;
+/** One event's `data`, as JSON: Bitrix24 event data is small; a journal item must stay far below 400 KB. */
+export const MAX_EVENT_DATA_BYTES = 64 * 1024;
+
+const eventData = z.unknown().refine((data) => Buffer.byteLength(JSON.stringify(data ?? null)) <= MAX_EVENT_DATA_BYTES, {
+  message: `must be at most ${MAX_EVENT_DATA_BYTES} bytes as JSON`,
+});
 
 export const publishBody = z
   .object({
@@ -23,7 +29,7 @@ export const publishBody = z
         z
           .object({
             event: z.string().regex(/^[A-Za-z0-9_]{1,128}$/, 'must be an event name'),
-            data: z.unknown().optional(),
+            data: eventData.optional(),
             message_id: z.string().regex(/^[0-9a-fA-F]{32}$/, 'must be 32 hex characters').optional(),
             user_id: z.number().int().min(0).optional(),
             initiator: z
@@ -81,7 +87,7 @@ export async function publishHttp(event: APIGatewayProxyEventV2): Promise<APIGat
         memberId: parsed.data.member_id,
         events: parsed.data.events.map((e) => ({
           event: e.event,
-          data: e.data ?? {},
+          data: e.data === undefined ? {} : e.data,
           ...(e.message_id !== undefined ? { messageId: e.message_id } : {}),
           ...(e.user_id !== undefined ? { userId: e.user_id } : {}),
           ...(e.initiator ? { initiator: { clientId: e.initiator.client_id, connector: e.initiator.auth_connector ?? '' } } : {}),

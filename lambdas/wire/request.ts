@@ -74,7 +74,12 @@ export function parseParams(event: APIGatewayProxyEventV2, maxBytes: number): Re
 /** Parameter names are case-insensitive (SPEC §2): top-level names are lower-cased. */
 export function lowerCaseKeys(params: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(params)) out[key.toLowerCase()] = value;
+  for (const [key, value] of Object.entries(params)) {
+    const name = key.toLowerCase();
+    // A JSON body may carry `__proto__` as a key: never let it set the object's prototype.
+    if (name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
+    out[name] = value;
+  }
   return out;
 }
 

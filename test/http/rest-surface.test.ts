@@ -352,3 +352,31 @@ describe('event.offline.get / clear / error over HTTP', () => {
     expect((await postForm(rest('event.offline.list', a.accessToken), '')).body.total).toBe(1);
   });
 });
+
+describe('event data that DynamoDB could not store natively', () => {
+  it('round-trips any JSON the producer sends, exactly, and bounds its size', async () => {
+    const app = await installUser();
+    await postForm(rest('event.bind', app.accessToken), 'event=ONCRMDEALUPDATE&event_type=offline');
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 40; i++) deep = { level: deep };
+    const payloads: unknown[] = [{ '': 1 }, deep, { n: 1e308 }, { n: 1e-200 }, { s: 'ж😀\u0000' }, [1, [2]], null, { big: Number.MAX_SAFE_INTEGER * 1000 }];
+    const events = payloads.map((data, i) => ({ event: 'ONCRMDEALUPDATE', data, message_id: i.toString(16).padStart(32, '0') }));
+    const published = await publishEvents(server.url, app.memberId, events);
+    expect(published.status).toBe(200);
+    expect(published.body.result).toMatchObject({ records_created: payloads.length });
+
+    const rows = (await get(`${rest('event.offline.list', app.accessToken)}&order[MESSAGE_ID]=ASC`)).body.result as { EVENT_DATA: unknown }[];
+    expect(rows.map((r) => r.EVENT_DATA)).toEqual(payloads);
+
+    const tooBig = await publishEvents(server.url, app.memberId, [{ event: 'ONCRMDEALUPDATE', data: { pad: 'x'.repeat(70 * 1024) } }]);
+    expect(tooBig.status).toBe(400);
+    expect(tooBig.body.error_description).toContain('at most 65536 bytes');
+  });
+
+  it('ignores __proto__ in a JSON body instead of letting it shape the parameters', async () => {
+    const app = await installUser();
+    const reply = await postJson(`${server.url}/rest/event.bind`, JSON.parse(`{"auth":"${app.accessToken}","__proto__":{"event_type":"offline"},"event":"ONCRMDEALADD"}`));
+    expect(reply.status).toBe(400);
+    expect(reply.body.error_description).toBe("Argument 'HANDLER' is null or empty");
+  });
+});

@@ -21,9 +21,11 @@ import type { ClaimOptions, JournalStore, JournalWrite } from '../../domain/port
  * MESSAGE_ID creates a new pending record and never touches a claimed one.
  *
  * Attributes: id (N, see domain/ids.ts), ts (unix ms of the last write), ev (EVENT_NAME),
- * data (EVENT_DATA), add (EVENT_ADDITIONAL), mid (MESSAGE_ID); claimed records also pid,
+ * data (EVENT_DATA as JSON text), add (EVENT_ADDITIONAL as JSON text), mid (MESSAGE_ID); claimed records also pid,
  * err (it was an error record), exp (claim expiry, unix ms) and ttl (unix s, DynamoDB TTL).
- * Reads drop claims past `exp` even before TTL removes them.
+ * Reads drop claims past `exp` even before TTL removes them. Event data is kept as JSON text,
+ * not as a DynamoDB map: any JSON the producer sends (empty keys, deep nesting, numbers
+ * beyond DynamoDB's range) round-trips exactly.
  *
  * Access patterns and cost (items of ~300 B; 1 WRU per write up to 1 KB; reads eventually
  * consistent, 0.5 RRU per 4 KB):
@@ -65,8 +67,8 @@ export class JournalRepository implements JournalStore {
           ExpressionAttributeValues: {
             ':ts': now,
             ':ev': write.eventName,
-            ':data': write.eventData ?? null,
-            ':add': write.eventAdditional,
+            ':data': JSON.stringify(write.eventData ?? null),
+            ':add': JSON.stringify(write.eventAdditional),
             ':mid': write.messageId,
             ':id': ids[index],
           },
@@ -248,8 +250,8 @@ function toItem(queue: QueueKey, record: JournalRecord): Record<string, unknown>
     id: record.id,
     ts: record.timestamp,
     ev: record.eventName,
-    data: record.eventData ?? null,
-    add: record.eventAdditional,
+    data: JSON.stringify(record.eventData ?? null),
+    add: JSON.stringify(record.eventAdditional),
     mid: record.messageId,
     ...(record.processId !== '' ? { pid: record.processId } : {}),
     ...(record.error ? { err: true } : {}),
@@ -264,8 +266,8 @@ function recordFromItem(item: Record<string, unknown>): JournalRecord {
     id: item.id as number,
     timestamp: item.ts as number,
     eventName: item.ev as string,
-    eventData: item.data,
-    eventAdditional: (item.add as Record<string, unknown>) ?? {},
+    eventData: JSON.parse(item.data as string) as unknown,
+    eventAdditional: JSON.parse((item.add as string | undefined) ?? '{}') as Record<string, unknown>,
     messageId: item.mid as string,
     processId: (item.pid as string | undefined) ?? '',
     error: item.err === true,
