@@ -1,14 +1,9 @@
 import * as z from 'zod';
 import { bind } from '../usecases/bindings';
-import { connector, eventType, nonNegativeInt, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
+import { bindingParams, bindingTarget } from './binding-params';
 
-const params = z.object({
-  event: text(128).optional(),
-  handler: text(2048).optional(),
-  auth_type: nonNegativeInt.optional(),
-  event_type: eventType,
-  auth_connector: connector,
+const params = bindingParams.extend({
   options: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
 });
 
@@ -18,10 +13,7 @@ export const method: RestMethod<typeof params> = {
   params,
   run: async ({ caller, deps }, p) => ({
     result: await bind(deps, caller, {
-      event: p.event ?? '',
-      ...(p.handler !== undefined ? { handler: p.handler } : {}),
-      ...(p.auth_type !== undefined ? { authType: p.auth_type } : {}),
-      eventType: p.event_type,
+      ...bindingTarget(p),
       connector: p.auth_connector ?? '',
       ...(p.options !== undefined ? { options: p.options } : {}),
     }),

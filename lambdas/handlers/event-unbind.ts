@@ -1,15 +1,8 @@
-import * as z from 'zod';
 import { unbind } from '../usecases/bindings';
-import { connector, eventType, nonNegativeInt, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
+import { bindingParams, bindingTarget } from './binding-params';
 
-const params = z.object({
-  event: text(128).optional(),
-  handler: text(2048).optional(),
-  auth_type: nonNegativeInt.optional(),
-  event_type: eventType,
-  auth_connector: connector,
-});
+const params = bindingParams;
 
 /** `event.unbind` (SPEC §3): answers `{count}`. */
 export const method: RestMethod<typeof params> = {
@@ -17,10 +10,8 @@ export const method: RestMethod<typeof params> = {
   params,
   run: async ({ caller, deps }, p) => ({
     result: await unbind(deps, caller, {
-      event: p.event ?? '',
-      ...(p.handler !== undefined ? { handler: p.handler } : {}),
-      ...(p.auth_type !== undefined ? { authType: p.auth_type } : {}),
-      eventType: p.event_type,
+      ...bindingTarget(p),
+      // Online, a connector narrows the match only when given; offline, absent means "none".
       ...(p.auth_connector !== undefined ? { connector: p.auth_connector } : {}),
     }),
   }),
