@@ -150,7 +150,11 @@ export class JournalRepository implements JournalStore {
         );
         return claimed;
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!(error instanceof ConditionalCheckFailedException)) {
+          // The claim did not happen: take the copy back (best effort) so it does not linger.
+          await this.deleteKeys([{ pk: queuePk(queue), sk: recordSk(claimed) }]).catch(() => undefined);
+          throw error;
+        }
         const now = error.Item ? recordFromItem(unmarshall(error.Item)) : undefined;
         if (!now || now.id !== current.id) {
           await this.deleteKeys([{ pk: queuePk(queue), sk: recordSk(claimed) }]);
