@@ -120,7 +120,8 @@ function fieldValue(record: JournalRecord, field: FilterField): number | string 
     case 'ID':
       return record.id;
     case 'TIMESTAMP_X':
-      return record.timestamp;
+      // Clients see whole seconds: filters and order compare what they see.
+      return Math.floor(record.timestamp / 1000) * 1000;
     case 'EVENT_NAME':
       return record.eventName;
     case 'MESSAGE_ID':

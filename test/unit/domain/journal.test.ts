@@ -165,3 +165,14 @@ describe('filter and order against a plain model', () => {
     );
   });
 });
+
+describe('TIMESTAMP_X precision', () => {
+  it('filters at the whole seconds clients see, so the printed value matches its own record', () => {
+    const r = record({ timestamp: Date.UTC(2026, 10, 23, 21, 2, 19, 500) });
+    const printed = formatTimestamp(r.timestamp);
+    expect(printed).toBe('2026-11-23T21:02:19+00:00');
+    expect(matchesFilter(r, parseFilter({ '<=TIMESTAMP_X': printed }, GET_FIELDS))).toBe(true);
+    expect(matchesFilter(r, parseFilter({ TIMESTAMP_X: printed }, GET_FIELDS))).toBe(true);
+    expect(matchesFilter(r, parseFilter({ '>TIMESTAMP_X': printed }, GET_FIELDS))).toBe(false);
+  });
+});
