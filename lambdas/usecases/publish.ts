@@ -67,6 +67,7 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
   let superseded = 0;
 
   for (const e of events) {
+    let messageId: string | undefined; // md5 of the data: computed once per event, only if journaled
     for (const binding of bindingsByEvent.get(e.event) ?? []) {
       if (!binding.offline) {
         deliveries.push({
@@ -89,7 +90,7 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
       const queueId = JSON.stringify([queue.clientId, queue.connector]);
       const entry = queues.get(queueId) ?? { queue, writes: new Map<string, JournalWrite>() };
       queues.set(queueId, entry);
-      const messageId = messageIdOf(e.event, e.data, e.messageId);
+      messageId ??= messageIdOf(e.event, e.data, e.messageId);
       if (entry.writes.has(messageId)) superseded++;
       entry.writes.set(messageId, {
         eventName: e.event,
