@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { NewBinding } from '../../domain/bindings';
 import { errors } from '../../domain/errors';
 import type { Binding } from '../../domain/model';
 import type { BindingStore } from '../../domain/ports';
+import { queryAll } from './query-all';
 
 /**
  * Bindings table.
@@ -79,15 +80,8 @@ export class BindingRepository implements BindingStore {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk, sk } }));
   }
 
-  private async query(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>): Promise<Binding[]> {
-    const bindings: Binding[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start }));
-      bindings.push(...(page.Items ?? []).map(fromItem));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return bindings;
+  private async query(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Binding[]> {
+    return (await queryAll(this.db, { ...input, TableName: this.table })).map(fromItem);
   }
 }
 

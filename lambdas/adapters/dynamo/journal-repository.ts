@@ -1,10 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { forEachLimited } from '../../domain/concurrency';
 import type { IdGenerator } from '../../domain/ids';
 import type { JournalRecord, QueueKey } from '../../domain/model';
 import type { ClaimOptions, JournalStore, JournalWrite } from '../../domain/ports';
+import { queryAll } from './query-all';
 
 /**
  * Journal table: the offline queues (SPEC §5). One partition per queue.
@@ -193,22 +194,13 @@ export class JournalRepository implements JournalStore {
     await this.deleteKeys([...new Set(doomed)].map((sk) => ({ pk: queuePk(queue), sk })));
   }
 
-  private async query(queue: QueueKey, prefix: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': queuePk(queue), ...(prefix ? { ':prefix': prefix } : {}) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private async query(queue: QueueKey, prefix: string, projection?: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': queuePk(queue), ...(prefix ? { ':prefix': prefix } : {}) },
+      ...(projection ? { ProjectionExpression: projection } : {}),
+    });
   }
 
   private async deleteKeys(keys: { pk: string; sk: string }[]): Promise<void> {
@@ -216,24 +208,9 @@ export class JournalRepository implements JournalStore {
   }
 
   async deleteQueue(queue: QueueKey): Promise<number> {
-    let deleted = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': queuePk(queue) },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: start,
-        }),
-      );
-      const keys = (page.Items ?? []) as { pk: string; sk: string }[];
-      await this.deleteKeys(keys);
-      deleted += keys.length;
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return deleted;
+    const keys = (await this.query(queue, '', 'pk, sk')) as { pk: string; sk: string }[];
+    await this.deleteKeys(keys);
+    return keys.length;
   }
 }
 

@@ -2,13 +2,13 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   ScanCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Credential, Installation, Portal } from '../../domain/model';
 import type { RegistryStore } from '../../domain/ports';
+import { queryAll } from './query-all';
 
 /**
  * Registry table: portals, installations, applications, credentials, ID slots.
@@ -74,26 +74,25 @@ export class RegistryRepository implements RegistryStore {
   }
 
   async listInstallations(memberId?: string): Promise<Installation[]> {
+    if (memberId) {
+      const items = await queryAll(this.db, {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+        ExpressionAttributeValues: { ':pk': `PORTAL#${memberId}`, ':sk': 'INSTALL#' },
+      });
+      return items.map(installationFromItem);
+    }
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = memberId
-        ? await this.db.send(
-            new QueryCommand({
-              TableName: this.table,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-              ExpressionAttributeValues: { ':pk': `PORTAL#${memberId}`, ':sk': 'INSTALL#' },
-              ExclusiveStartKey: start,
-            }),
-          )
-        : await this.db.send(
-            new ScanCommand({
-              TableName: this.table,
-              FilterExpression: 'begins_with(sk, :sk)',
-              ExpressionAttributeValues: { ':sk': 'INSTALL#' },
-              ExclusiveStartKey: start,
-            }),
-          );
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: 'begins_with(sk, :sk)',
+          ExpressionAttributeValues: { ':sk': 'INSTALL#' },
+          ExclusiveStartKey: start,
+        }),
+      );
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
