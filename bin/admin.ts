@@ -1,15 +1,11 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { documentClient } from '../lambdas/adapters/dynamo/client';
-import { BindingRepository } from '../lambdas/adapters/dynamo/binding-repository';
-import { DynamoSlotLeaser } from '../lambdas/adapters/dynamo/id-slot-leaser';
-import { JournalRepository } from '../lambdas/adapters/dynamo/journal-repository';
-import { RegistryRepository } from '../lambdas/adapters/dynamo/registry-repository';
 import { CLIENT_ID, MEMBER_ID } from '../lambdas/domain/credentials';
 import { BitrixError } from '../lambdas/domain/errors';
-import { IdGenerator } from '../lambdas/domain/ids';
 import type { AppStatus } from '../lambdas/domain/model';
 import { install, listInstallations, uninstall, type InstallationDeps } from '../lambdas/usecases/installations';
+import { buildStores } from '../lambdas/wiring';
 import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from '../local/dynamodb';
 import { claimDataDir, LOCAL_TABLES, liveRuntime } from '../local/stack';
 
@@ -43,13 +39,12 @@ async function openTarget(flags: Record<string, string | boolean | string[] | un
   const registryTable = str('registry-table', 'TABLE_REGISTRY');
   const accessTokenTtl = Number(process.env.ACCESS_TOKEN_TTL_SECONDS ?? 3600);
   const refreshTokenTtl = Number(process.env.REFRESH_TOKEN_TTL_SECONDS ?? 28 * 24 * 3600);
+  const claimLifetime = Number(process.env.CLAIM_LIFETIME_SECONDS ?? 30 * 24 * 3600);
 
   const build = (endpoint: string | undefined, region: string, tables: Record<keyof typeof LOCAL_TABLES, string>, publicUrl: string) => {
     const db = documentClient({ region, ...(endpoint ? { endpoint } : {}) });
     const deps: InstallationDeps = {
-      registry: new RegistryRepository(db, tables.registry),
-      bindings: new BindingRepository(db, tables.bindings),
-      journal: new JournalRepository(db, tables.journal, new IdGenerator(new DynamoSlotLeaser(db, tables.registry))),
+      ...buildStores(db, tables, claimLifetime),
       publicUrl: publicUrl.replace(/\/+$/, ''),
       accessTokenTtl,
       refreshTokenTtl,

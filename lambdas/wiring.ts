@@ -15,25 +15,39 @@ import type { DeliveryQueue } from './domain/ports';
  * The one place that builds clients and repositories from configuration. Built once per
  * process (per Lambda container), on first use, and shared by every request.
  */
-export interface Wiring {
+export interface Wiring extends Stores {
   config: Config;
   db: DynamoDBDocumentClient;
-  registry: RegistryRepository;
-  bindings: BindingRepository;
-  journal: JournalRepository;
   deliveries: DeliveryQueue;
   catalog: EventCatalog;
 }
 
+export interface Stores {
+  registry: RegistryRepository;
+  bindings: BindingRepository;
+  journal: JournalRepository;
+}
+
+/** The repositories over one client: used by the handlers' wiring and by the admin CLI. */
+export function buildStores(
+  db: DynamoDBDocumentClient,
+  tables: { registry: string; bindings: string; journal: string },
+  claimLifetimeSeconds: number,
+): Stores {
+  const ids = new IdGenerator(new DynamoSlotLeaser(db, tables.registry));
+  return {
+    registry: new RegistryRepository(db, tables.registry),
+    bindings: new BindingRepository(db, tables.bindings),
+    journal: new JournalRepository(db, tables.journal, ids, claimLifetimeSeconds * 1000),
+  };
+}
+
 export function buildWiring(cfg: Config): Wiring {
   const db = documentClient({ region: cfg.AWS_REGION, ...(cfg.DYNAMODB_ENDPOINT ? { endpoint: cfg.DYNAMODB_ENDPOINT } : {}) });
-  const ids = new IdGenerator(new DynamoSlotLeaser(db, cfg.TABLE_REGISTRY));
   return {
     config: cfg,
     db,
-    registry: new RegistryRepository(db, cfg.TABLE_REGISTRY),
-    bindings: new BindingRepository(db, cfg.TABLE_BINDINGS),
-    journal: new JournalRepository(db, cfg.TABLE_JOURNAL, ids, cfg.CLAIM_LIFETIME_SECONDS * 1000),
+    ...buildStores(db, { registry: cfg.TABLE_REGISTRY, bindings: cfg.TABLE_BINDINGS, journal: cfg.TABLE_JOURNAL }, cfg.CLAIM_LIFETIME_SECONDS),
     deliveries: new RecordingDeliveryQueue(),
     catalog: EventCatalog.withExtension(loadCatalogExtension(cfg.EVENT_CATALOG_FILE)),
   };
