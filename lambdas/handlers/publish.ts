@@ -7,9 +7,9 @@ import { MEMBER_ID, CLIENT_ID } from '../domain/credentials';
 import { BitrixError, errors } from '../domain/errors';
 import { publish } from '../usecases/publish';
 import { logger } from '../wire/logger';
-import { bodyText } from '../wire/request';
-import { errorResponse, successResponse, toBitrixError } from '../wire/response';
-import { argumentError, type RestHandler } from '../wire/rest-method';
+import { bodyText, header } from '../wire/request';
+import { successResponse } from '../wire/response';
+import { argumentError, failureResponse, type RestHandler } from '../wire/rest-method';
 import { wiring } from '../wiring';
 
 /** Events per publish request (SPEC §4: one request is one "hit"). */
@@ -56,7 +56,7 @@ function checkProducer(event: APIGatewayProxyEventV2, mode: 'key' | 'iam', key: 
     if (!iam) throw unauthorized();
     return;
   }
-  const presented = /^Bearer\s+(\S+)$/i.exec(event.headers?.authorization ?? event.headers?.Authorization ?? '')?.[1] ?? '';
+  const presented = /^Bearer\s+(\S+)$/i.exec(header(event, 'authorization') ?? '')?.[1] ?? '';
   const a = Buffer.from(presented);
   const b = Buffer.from(key ?? '');
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw unauthorized();
@@ -98,9 +98,7 @@ export async function publishHttp(event: APIGatewayProxyEventV2): Promise<APIGat
     logger.info('published', { ...result });
     return successResponse({ result }, started, Date.now() - started);
   } catch (error) {
-    const mapped = toBitrixError(error);
-    if (mapped.unexpected) logger.error('publish failed', { error: error as Error });
-    return errorResponse(mapped.error);
+    return failureResponse(error);
   }
 }
 

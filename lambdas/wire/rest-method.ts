@@ -49,11 +49,16 @@ export async function runRestCall<S extends z.ZodType>(method: RestMethod<S>, ev
     const output = await method.run({ caller, deps, now: started }, parsed.data);
     return successResponse(output, started, Date.now() - processingStarted);
   } catch (error) {
-    const mapped = toBitrixError(error);
-    if (mapped.unexpected) logger.error('request failed', { error: error as Error });
-    else logger.info('request refused', { error: mapped.error.code });
-    return errorResponse(mapped.error);
+    return failureResponse(error);
   }
+}
+
+/** The one way a request fails: map the error, log it (unexpected ones with detail), answer it. */
+export function failureResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
+  const mapped = toBitrixError(error);
+  if (mapped.unexpected) logger.error('request failed', { error: error as Error });
+  else logger.info('request refused', { error: mapped.error.code });
+  return errorResponse(mapped.error);
 }
 
 /** The Lambda entry for one REST method: middy adds the Lambda context to every log line. */
