@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLES, type TableSpec } from '../lambdas/adapters/dynamo/tables';
 
@@ -32,6 +32,13 @@ export class Storage extends Construct {
           indexName: index.name,
           partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
           sortKey: { name: index.sortKey, type: index.sortKeyType === 'N' ? AttributeType.NUMBER : AttributeType.STRING },
+        });
+      }
+      for (const index of spec.localIndexes ?? []) {
+        table.addLocalSecondaryIndex({
+          indexName: index.name,
+          sortKey: { name: index.sortKey, type: index.sortKeyType === 'N' ? AttributeType.NUMBER : AttributeType.STRING },
+          projectionType: ProjectionType.KEYS_ONLY,
         });
       }
       tables[spec.name] = table;

@@ -73,41 +73,57 @@ export function localClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }
 
+const keySchema = (hash: string, range: string) => [
+  { AttributeName: hash, KeyType: 'HASH' as const },
+  { AttributeName: range, KeyType: 'RANGE' as const },
+];
+
 /** Creates the service's tables (TABLES) that do not exist yet; `names` maps logical to real names. */
 export async function ensureTables(endpoint: string, names: Record<(typeof TABLES)[number]['name'], string>): Promise<void> {
   const client = localClient(endpoint);
   try {
     for (const spec of TABLES) {
       const TableName = names[spec.name];
-      try {
-        await client.send(new DescribeTableCommand({ TableName }));
+      const existing = await client.send(new DescribeTableCommand({ TableName })).catch((error: unknown) => {
+        if (error instanceof ResourceNotFoundException) return undefined;
+        throw error;
+      });
+      if (existing) {
+        // Indexes cannot be added to a table later (local ones never): refuse an old layout clearly.
+        const have = new Set([...(existing.Table?.GlobalSecondaryIndexes ?? []), ...(existing.Table?.LocalSecondaryIndexes ?? [])].map((i) => i.IndexName));
+        const missing = [...spec.indexes, ...(spec.localIndexes ?? [])].filter((i) => !have.has(i.name)).map((i) => i.name);
+        if (missing.length > 0) {
+          throw new Error(`Table ${TableName} lacks the index(es) ${missing.join(', ')}: it was created by an older version. Start with an empty DATA_DIR.`);
+        }
         continue;
-      } catch (error) {
-        if (!(error instanceof ResourceNotFoundException)) throw error;
       }
       const attributes = new Map<string, 'S' | 'N'>([['pk', 'S'], ['sk', 'S']]);
       for (const index of spec.indexes) {
         attributes.set(index.partitionKey, 'S');
         attributes.set(index.sortKey, index.sortKeyType);
       }
+      for (const index of spec.localIndexes ?? []) attributes.set(index.sortKey, index.sortKeyType);
       await client.send(
         new CreateTableCommand({
           TableName,
           BillingMode: 'PAY_PER_REQUEST',
           AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
-          KeySchema: [
-            { AttributeName: spec.partitionKey, KeyType: 'HASH' },
-            { AttributeName: spec.sortKey, KeyType: 'RANGE' },
-          ],
+          KeySchema: keySchema(spec.partitionKey, spec.sortKey),
           ...(spec.indexes.length > 0
             ? {
                 GlobalSecondaryIndexes: spec.indexes.map((index) => ({
                   IndexName: index.name,
-                  KeySchema: [
-                    { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
-                    { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
-                  ],
+                  KeySchema: keySchema(index.partitionKey, index.sortKey),
                   Projection: { ProjectionType: 'ALL' as const },
+                })),
+              }
+            : {}),
+          ...(spec.localIndexes?.length
+            ? {
+                LocalSecondaryIndexes: spec.localIndexes.map((index) => ({
+                  IndexName: index.name,
+                  KeySchema: keySchema(spec.partitionKey, index.sortKey),
+                  Projection: { ProjectionType: 'KEYS_ONLY' as const },
                 })),
               }
             : {}),

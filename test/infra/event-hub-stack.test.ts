@@ -37,6 +37,16 @@ describe('EventHubStack', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byApplication' })],
     });
+    // The journal's pending records in ID order: a local index, keys only (journal-repository.ts).
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      LocalSecondaryIndexes: [
+        {
+          IndexName: 'byOrder',
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'ord', KeyType: 'RANGE' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    });
   });
 
   it('has one arm64 Node.js 22 function per REST method plus publish, with the table names in its environment', () => {

@@ -10,12 +10,20 @@ export interface IndexSpec {
   sortKeyType: 'S' | 'N';
 }
 
+/** A local secondary index: same partition key as the table, another sort key, keys only. */
+export interface LocalIndexSpec {
+  name: string;
+  sortKey: string;
+  sortKeyType: 'S' | 'N';
+}
+
 export interface TableSpec {
   /** Logical name: the config variable is `TABLE_<NAME>` and the CDK construct id derives from it. */
   name: 'registry' | 'bindings' | 'journal';
   partitionKey: 'pk';
   sortKey: 'sk';
   indexes: IndexSpec[];
+  localIndexes?: LocalIndexSpec[];
   /** Attribute holding the unix-seconds expiry, when items expire (DynamoDB TTL). */
   ttlAttribute?: string;
 }
@@ -28,5 +36,13 @@ export const TABLES: readonly TableSpec[] = [
     sortKey: 'sk',
     indexes: [{ name: 'byApplication', partitionKey: 'app', sortKey: 'bid', sortKeyType: 'N' }],
   },
-  { name: 'journal', partitionKey: 'pk', sortKey: 'sk', indexes: [], ttlAttribute: 'ttl' },
+  {
+    name: 'journal',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    indexes: [],
+    // Pending records in ID order (journal-repository.ts explains why and what it costs).
+    localIndexes: [{ name: 'byOrder', sortKey: 'ord', sortKeyType: 'S' }],
+    ttlAttribute: 'ttl',
+  },
 ];
