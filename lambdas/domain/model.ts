@@ -91,6 +91,8 @@ export interface JournalRecord {
   /** Empty while pending. */
   processId: string;
   error: boolean;
+  /** The store's count of writes to a pending record (a claim checks that it is unchanged). */
+  version?: number;
 }
 
 /** A journal queue is (portal, application, connector). */

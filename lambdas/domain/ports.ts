@@ -1,4 +1,5 @@
 import type { NewBinding } from './bindings';
+import type { PendingWalk } from './pending-selection';
 import type { Binding, Credential, Installation, JournalRecord, Portal, QueueKey } from './model';
 
 /**
@@ -41,26 +42,46 @@ export interface JournalWrite {
   messageId: string;
 }
 
+export interface PendingFigures {
+  /** Pending records, counted up to the cap. */
+  pending: number;
+  /** False when there are more than `pending`. */
+  exact: boolean;
+  /** ID of the oldest pending record (IDs carry their allocation time). */
+  oldestId?: number;
+}
+
 export interface ClaimOptions {
-  limit: number;
   /** Delete on claim (`clear=1`) instead of keeping the records under the process. */
   clear: boolean;
   processId: string;
   now: number;
+  /** Stop sending claims once one is lost to a parallel caller (those in flight complete). */
+  stopOnLoss?: boolean;
+}
+
+export interface ClaimOutcome {
+  claimed: JournalRecord[];
+  /** Claims sent: fewer than the batch when `stopOnLoss` stopped early. */
+  attempted: number;
 }
 
 export interface JournalStore {
   write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number }>;
   /** Every record of the queue whose claim has not expired (read only). */
   readAll(queue: QueueKey, now: number): Promise<JournalRecord[]>;
-  /** The queue's pending records: normal ones, or error ones (`event.offline.error`). */
-  readPending(queue: QueueKey, error: boolean): Promise<JournalRecord[]>;
   /**
-   * Claims candidates in the given order until `limit` are claimed. Each claim is exclusive:
-   * of parallel callers exactly one gets a record. Returns the claimed records as stored at
-   * the moment of the claim.
+   * The queue's pending records of one kind (normal, or error ones after `event.offline.error`)
+   * along a walk (domain/pending-selection.ts), page by page, read strongly consistent.
    */
-  claim(queue: QueueKey, candidates: readonly JournalRecord[], options: ClaimOptions): Promise<JournalRecord[]>;
+  pendingPages(queue: QueueKey, error: boolean, walk: PendingWalk, pageSize: () => number): AsyncIterable<JournalRecord[]>;
+  /** How many pending records of one kind wait (counted up to `cap`) and the oldest one's ID. */
+  pendingFigures(queue: QueueKey, error: boolean, cap: number): Promise<PendingFigures>;
+  /**
+   * Claims each record of `batch`. Each claim is exclusive: of parallel callers exactly one
+   * gets a record. Returns the records claimed, as stored at the moment of the claim.
+   */
+  claim(queue: QueueKey, batch: readonly JournalRecord[], options: ClaimOptions): Promise<ClaimOutcome>;
   /** The records a process still holds (claim not expired). */
   readProcess(queue: QueueKey, processId: string, now: number): Promise<JournalRecord[]>;
   /** Deletes records a process holds. */

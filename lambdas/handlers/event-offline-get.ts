@@ -17,8 +17,8 @@ const params = z.object({
 export const method: RestMethod<typeof params> = {
   name: 'event.offline.get',
   params,
-  run: async ({ caller, deps, now }, p) => ({
-    result: await getOffline(
+  run: async ({ caller, deps, now }, p) => {
+    const { result, queue } = await getOffline(
       deps.journal,
       caller,
       {
@@ -31,8 +31,10 @@ export const method: RestMethod<typeof params> = {
         error: p.error ?? false,
       },
       now,
-    ),
-  }),
+    );
+    // Beyond Bitrix24: the queue's figures next to the result (README, "event.offline.get").
+    return { result, extra: { queue } };
+  },
 };
 
 export const handler = restHandler(method);

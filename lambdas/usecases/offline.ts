@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errors } from '../domain/errors';
+import { idTime } from '../domain/ids';
 import {
   compareRecords,
   describeListedRecord,
@@ -9,8 +10,11 @@ import {
   matchesFilter,
   parseFilter,
   parseOrder,
+  type FilterCondition,
+  type OrderTerm,
 } from '../domain/journal';
-import type { Caller, QueueKey } from '../domain/model';
+import type { Caller, JournalRecord, QueueKey } from '../domain/model';
+import { firstInOrder, type PendingReader } from '../domain/pending-selection';
 import type { JournalStore } from '../domain/ports';
 import { requireAdmin } from './authenticate';
 
@@ -39,29 +43,104 @@ export interface OfflineGetRequest {
   error: boolean;
 }
 
+/** What `event.offline.get` tells next to its result: whether to poll again at once. */
+export interface QueueFigures {
+  /** Pending records of the kind asked for (normal or error) left after this call, counted up to 1,000. */
+  pending: number;
+  /** False when more than `pending` records wait. */
+  pending_exact: boolean;
+  /** Seconds since the oldest of them was first written; null when none wait. */
+  oldest_age: number | null;
+}
+
+export const FIGURES_CAP = 1000;
+/** Rounds of claims one call makes when parallel callers keep taking its candidates. */
+const MAX_CLAIM_ROUNDS = 8;
+/** Under contention a round picks its records at random among up to this many times as many candidates. */
+const MAX_SPREAD = 16;
+
 /**
  * `event.offline.get`.
  * Without process_id: claim up to `limit` matching pending records under a new process
  * (parallel calls never get the same record); clear=1 deletes them as they are claimed.
  * With process_id: the records that process still holds (re-read after a crash); clear=1
  * deletes them. The result's process_id is null when the batch was cleared.
+ *
+ * A call alone on its queue claims exactly the first `limit` matching records in order. When
+ * a round of claims loses records to parallel calls, the next rounds re-read the head of the
+ * queue and pick at random among several times the records still needed, so parallel callers
+ * stop racing for the same records; such a batch holds records from near the head, not
+ * strictly the first ones. After MAX_CLAIM_ROUNDS contended rounds the call returns what it
+ * has (the figures say that more wait).
  */
-export async function getOffline(journal: JournalStore, caller: Caller, request: OfflineGetRequest, now: number): Promise<{ process_id: string | null; events: Record<string, unknown>[] }> {
+export async function getOffline(
+  journal: JournalStore,
+  caller: Caller,
+  request: OfflineGetRequest,
+  now: number,
+): Promise<{ result: { process_id: string | null; events: Record<string, unknown>[] }; queue: QueueFigures }> {
   const queue = queueOf(caller, request.connector);
   if (request.limit <= 0 || request.limit > MAX_GET_LIMIT) throw errors.argument('LIMIT', `Limit must be an integer from 1 to ${MAX_GET_LIMIT}`);
   const filter = parseFilter(request.filter, GET_FIELDS);
-  const order = compareRecords(parseOrder(request.order, GET_FIELDS, [{ field: 'TIMESTAMP_X', direction: 'ASC' }]));
+  const terms = parseOrder(request.order, GET_FIELDS, [{ field: 'TIMESTAMP_X', direction: 'ASC' }]);
+  const order = compareRecords(terms);
 
+  let batch: JournalRecord[];
+  let processId: string | null;
   if (request.processId) {
-    const held = (await journal.readProcess(queue, request.processId, now)).filter((r) => matchesFilter(r, filter)).sort(order).slice(0, request.limit);
-    if (request.clear) await journal.deleteClaimed(queue, held);
-    return { process_id: request.clear ? null : request.processId, events: held.map(describeRecord) };
+    batch = (await journal.readProcess(queue, request.processId, now)).filter((r) => matchesFilter(r, filter)).sort(order).slice(0, request.limit);
+    if (request.clear) await journal.deleteClaimed(queue, batch);
+    processId = request.processId;
+  } else {
+    processId = newProcessId();
+    batch = await claimBatch(journal, queue, { ...request, processId, filter, terms, now });
   }
+  const figures = await journal.pendingFigures(queue, request.error, FIGURES_CAP);
+  return {
+    result: { process_id: request.clear ? null : processId, events: batch.sort(order).map(describeRecord) },
+    queue: {
+      pending: figures.pending,
+      pending_exact: figures.exact,
+      oldest_age: figures.oldestId === undefined ? null : Math.max(0, Math.floor((now - idTime(figures.oldestId)) / 1000)),
+    },
+  };
+}
 
-  const candidates = (await journal.readPending(queue, request.error)).filter((r) => matchesFilter(r, filter)).sort(order);
-  const processId = newProcessId();
-  const claimed = await journal.claim(queue, candidates, { limit: request.limit, clear: request.clear, processId, now });
-  return { process_id: request.clear ? null : processId, events: claimed.sort(order).map(describeRecord) };
+async function claimBatch(
+  journal: JournalStore,
+  queue: QueueKey,
+  request: { limit: number; clear: boolean; error: boolean; processId: string; filter: FilterCondition[]; terms: OrderTerm[]; now: number },
+): Promise<JournalRecord[]> {
+  const read: PendingReader = (walk, pageSize) => journal.pendingPages(queue, request.error, walk, pageSize);
+  const options = { clear: request.clear, processId: request.processId, now: request.now, stopOnLoss: true };
+  const claimed: JournalRecord[] = [];
+  let spread = 1;
+  for (let round = 0; round < MAX_CLAIM_ROUNDS && claimed.length < request.limit; round++) {
+    const need = request.limit - claimed.length;
+    const want = need * spread;
+    const candidates = await firstInOrder(read, request.filter, request.terms, want);
+    const batch = spread > 1 ? pickAtRandom(candidates, need) : candidates;
+    // A lost claim ends the round: the next one re-reads the queue and spreads over as many
+    // more candidates as there seem to be competitors (a lost claim costs a write unit; a
+    // record read far less).
+    const { claimed: won, attempted } = await journal.claim(queue, batch, options);
+    claimed.push(...won);
+    if (won.length < attempted) {
+      spread = Math.min(MAX_SPREAD, Math.max(spread * 2, Math.ceil((2 * attempted) / Math.max(won.length, 1))));
+    } else if (candidates.length < want) break; // the queue holds no more matching records
+  }
+  return claimed;
+}
+
+/** `count` records of `records` chosen at random (Fisher–Yates on a copy). */
+function pickAtRandom<T>(records: readonly T[], count: number): T[] {
+  const pool = records.slice();
+  const n = Math.min(count, pool.length);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(Math.random() * (pool.length - i));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, n);
 }
 
 /** `event.offline.clear`: delete a process's records, all of them or the listed ones. */

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { hashSecret } from '../../lambdas/domain/credentials';
 import { wiring } from '../../lambdas/wiring';
 import { get, installUser, postForm, postJson, publishEvents, startTestServer, type InstalledUser, type TestServer } from '../support/fixtures';
@@ -312,6 +314,52 @@ describe('event.offline.get / clear / error over HTTP', () => {
     ]);
     const errorBatch = await postForm(rest('event.offline.get', app.accessToken), 'error=1&auth_connector=crm-sync');
     expect(errorBatch.body.result).toEqual({ process_id: null, events: [expect.objectContaining({ ID: events[0]!.ID })] });
+  });
+
+  it('filters and orders a claim with form-encoded filter[>=ID] and order[], and reports the queue', async () => {
+    const app = await installUser();
+    await postForm(rest('event.bind', app.accessToken), 'event=ONCRMDEALADD&event_type=offline');
+    await postForm(rest('event.bind', app.accessToken), 'event=ONCRMDEALUPDATE&event_type=offline');
+    await publishEvents(server.url, app.memberId, [
+      ...Array.from({ length: 6 }, (_, i) => ({ event: 'ONCRMDEALADD', data: { FIELDS: { ID: i } } })),
+      { event: 'ONCRMDEALUPDATE', data: { FIELDS: { ID: 1 } } },
+    ]);
+    const all = (await postForm(rest('event.offline.list', app.accessToken), 'order[ID]=ASC')).body.result as Record<string, string>[];
+    expect(all).toHaveLength(7);
+
+    const from = all[2]!.ID;
+    const got = await postForm(rest('event.offline.get', app.accessToken), `filter[>=ID]=${from}&filter[!EVENT_NAME]=ONCRMDEALUPDATE&order[ID]=DESC&limit=3`);
+    expect(got.status).toBe(200);
+    const events = (got.body.result as { events: Record<string, string>[] }).events;
+    const adds = all.filter((r) => r.EVENT_NAME === 'ONCRMDEALADD' && Number(r.ID) >= Number(from)).map((r) => r.ID);
+    expect(events.map((e) => e.ID)).toEqual(adds.reverse().slice(0, 3));
+    expect(got.body.queue).toEqual({ pending: 4, pending_exact: true, oldest_age: expect.any(Number) });
+  });
+
+  it('gives a killed consumer’s batch back by its process_id, and nobody else gets it meanwhile', async () => {
+    const app = await installUser();
+    await postForm(rest('event.bind', app.accessToken), 'event=ONCRMDEALADD&event_type=offline');
+    await publishEvents(server.url, app.memberId, Array.from({ length: 5 }, (_, i) => ({ event: 'ONCRMDEALADD', data: { FIELDS: { ID: i } } })));
+
+    // A consumer process claims a batch with clear=0, reports it, and is killed before it clears.
+    const consumer = spawn(process.execPath, ['-e', `
+      fetch(${JSON.stringify(rest('event.offline.get', app.accessToken))}, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'clear=0&limit=3' })
+        .then((r) => r.json()).then((b) => { console.log(JSON.stringify(b.result)); setInterval(() => {}, 1000); });
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve) => consumer.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    consumer.kill('SIGKILL');
+    await once(consumer, 'exit');
+    const claimed = JSON.parse(line) as { process_id: string; events: Record<string, string>[] };
+    expect(claimed.events).toHaveLength(3);
+
+    const others = await postForm(rest('event.offline.get', app.accessToken), 'clear=0&limit=50');
+    expect((others.body.result as { events: unknown[] }).events).toHaveLength(2);
+
+    const again = await postForm(rest('event.offline.get', app.accessToken), `process_id=${claimed.process_id}&clear=0`);
+    expect(again.body.result).toEqual(claimed);
+    await postForm(rest('event.offline.clear', app.accessToken), `process_id=${claimed.process_id}`);
+    const left = await postForm(rest('event.offline.list', app.accessToken), `filter[PROCESS_ID]=${claimed.process_id}`);
+    expect(left.body.total).toBe(0);
   });
 
   it.each([

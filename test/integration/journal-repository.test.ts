@@ -14,12 +14,13 @@ const write = (id: number, eventName = 'ONCRMDEALUPDATE', extra: Record<string, 
 describe('JournalRepository (DynamoDB Local)', () => {
   it('creates one record per object and merges later writes into it', async () => {
     const q = queue();
-    expect(await repo().write(q, [write(1), write(2)], 1000)).toEqual({ created: 2, merged: 0 });
-    expect(await repo().write(q, [write(1, 'ONCRMDEALUPDATE', { TITLE: 'new' })], 5000)).toEqual({ created: 0, merged: 1 });
+    const now = Date.now();
+    expect(await repo().write(q, [write(1), write(2)], now)).toEqual({ created: 2, merged: 0 });
+    expect(await repo().write(q, [write(1, 'ONCRMDEALUPDATE', { TITLE: 'new' })], now + 5000)).toEqual({ created: 0, merged: 1 });
     const records = (await repo().readAll(q, Date.now())).sort((a, b) => a.id - b.id);
     expect(records).toHaveLength(2);
     const merged = records.find((r) => r.messageId === messageIdOf('ONCRMDEALUPDATE', { FIELDS: { ID: 1 } }))!;
-    expect(merged).toMatchObject({ timestamp: 5000, eventData: { FIELDS: { ID: 1 }, TITLE: 'new' }, processId: '', error: false });
+    expect(merged).toMatchObject({ timestamp: now + 5000, eventData: { FIELDS: { ID: 1 }, TITLE: 'new' }, processId: '', error: false });
   });
 
   it('keeps the first ID when merging, so the record keeps its place', async () => {

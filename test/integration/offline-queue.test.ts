@@ -1,3 +1,4 @@
+import { idTime } from '../../lambdas/domain/ids';
 import { messageIdOf } from '../../lambdas/domain/journal';
 import type { Caller, QueueKey } from '../../lambdas/domain/model';
 import type { JournalWrite } from '../../lambdas/domain/ports';
@@ -26,6 +27,9 @@ async function fill(queue: QueueKey, count: number): Promise<void> {
   }
 }
 
+/** The result of event.offline.get (its queue figures are tested on their own). */
+const offlineGet = async (...args: Parameters<typeof getOffline>) => (await getOffline(...args)).result;
+
 const ids = (events: Record<string, unknown>[]) => events.map((e) => Number(e.ID));
 
 describe('offline queue on DynamoDB Local', () => {
@@ -41,7 +45,7 @@ describe('offline queue on DynamoDB Local', () => {
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         for (;;) {
-          const batch = await getOffline(journal(), caller, { limit: 50, clear, connector: '', error: false }, Date.now());
+          const batch = await offlineGet(journal(), caller, { limit: 50, clear, connector: '', error: false }, Date.now());
           if (batch.events.length === 0) return;
           seen.push(...ids(batch.events));
           if (!clear) await clearOffline(journal(), caller, { processId: batch.process_id!, connector: '' }, Date.now());
@@ -56,20 +60,20 @@ describe('offline queue on DynamoDB Local', () => {
   it('keeps a clear=0 batch under its process: re-read by process_id, hidden from the next get', async () => {
     const { caller, queue } = await adminQueue();
     await fill(queue, 5);
-    const first = await getOffline(journal(), caller, { limit: 3, clear: false, connector: '', error: false }, Date.now());
+    const first = await offlineGet(journal(), caller, { limit: 3, clear: false, connector: '', error: false }, Date.now());
     expect(first.process_id).toMatch(/^[0-9a-f]{32}$/);
     expect(first.events).toHaveLength(3);
-    const second = await getOffline(journal(), caller, { limit: 50, clear: false, connector: '', error: false }, Date.now());
+    const second = await offlineGet(journal(), caller, { limit: 50, clear: false, connector: '', error: false }, Date.now());
     expect(second.events).toHaveLength(2);
 
     // The consumer crashed: it asks again with its process_id and gets the same batch.
-    const again = await getOffline(journal(), caller, { limit: 50, clear: false, processId: first.process_id!, connector: '', error: false }, Date.now());
+    const again = await offlineGet(journal(), caller, { limit: 50, clear: false, processId: first.process_id!, connector: '', error: false }, Date.now());
     expect(ids(again.events)).toEqual(ids(first.events));
     expect(again.process_id).toBe(first.process_id);
 
     // Clearing two by id leaves one with the process.
     await clearOffline(journal(), caller, { processId: first.process_id!, ids: ids(first.events).slice(0, 2), connector: '' }, Date.now());
-    const left = await getOffline(journal(), caller, { limit: 50, clear: true, processId: first.process_id!, connector: '', error: false }, Date.now());
+    const left = await offlineGet(journal(), caller, { limit: 50, clear: true, processId: first.process_id!, connector: '', error: false }, Date.now());
     expect(ids(left.events)).toEqual(ids(first.events).slice(2));
     expect(left.process_id).toBeNull();
     expect(await journal().readProcess(queue, first.process_id!, Date.now())).toEqual([]);
@@ -78,7 +82,7 @@ describe('offline queue on DynamoDB Local', () => {
   it('never changes a claimed record: a later write of the object makes a new pending record', async () => {
     const { caller, queue } = await adminQueue();
     await journal().write(queue, [write(1, { v: 1 })], Date.now());
-    const claimed = await getOffline(journal(), caller, { limit: 50, clear: false, connector: '', error: false }, Date.now());
+    const claimed = await offlineGet(journal(), caller, { limit: 50, clear: false, connector: '', error: false }, Date.now());
     expect(await journal().write(queue, [write(1, { v: 2 })], Date.now())).toEqual({ created: 1, merged: 0 });
     const held = await journal().readProcess(queue, claimed.process_id!, Date.now());
     expect(held.map((r) => r.eventData)).toEqual([{ FIELDS: { ID: 1 }, v: 1 }]);
@@ -92,7 +96,7 @@ describe('offline queue on DynamoDB Local', () => {
     await journal().write(queue, [write(9, { v: 1 })], 1000);
     const [candidate] = await journal().readPending(queue, false);
     await journal().write(queue, [write(9, { v: 2 })], 2000);
-    const claimed = await journal().claim(queue, [candidate!], { limit: 1, clear: false, processId: 'p'.repeat(32), now: Date.now() });
+    const { claimed } = await journal().claim(queue, [candidate!], { clear: false, processId: 'p'.repeat(32), now: Date.now() });
     expect(claimed.map((r) => r.eventData)).toEqual([{ FIELDS: { ID: 9 }, v: 2 }]);
     expect(await journal().readPending(queue, false)).toEqual([]);
     expect(await journal().readProcess(queue, 'p'.repeat(32), Date.now())).toHaveLength(1);
@@ -103,7 +107,7 @@ describe('offline queue on DynamoDB Local', () => {
     await fill(queue, 2);
     const candidates = await journal().readPending(queue, false);
     const now = Date.now();
-    await journal().claim(queue, candidates, { limit: 2, clear: false, processId: 'e'.repeat(32), now });
+    await journal().claim(queue, candidates, { clear: false, processId: 'e'.repeat(32), now });
     const lifetime = wiring().config.CLAIM_LIFETIME_SECONDS * 1000;
     expect(await journal().readProcess(queue, 'e'.repeat(32), now + lifetime - 1)).toHaveLength(2);
     expect(await journal().readProcess(queue, 'e'.repeat(32), now + lifetime + 1)).toEqual([]);
@@ -114,14 +118,14 @@ describe('offline queue on DynamoDB Local', () => {
     const { caller, queue } = await adminQueue();
     await fill(queue, 10);
     const all = (await journal().readAll(queue, Date.now())).sort((a, b) => a.id - b.id);
-    const got = await getOffline(journal(), caller, { filter: { '>ID': String(all[2]!.id) }, order: { ID: 'DESC' }, limit: 3, clear: true, connector: '', error: false }, Date.now());
+    const got = await offlineGet(journal(), caller, { filter: { '>ID': String(all[2]!.id) }, order: { ID: 'DESC' }, limit: 3, clear: true, connector: '', error: false }, Date.now());
     expect(ids(got.events)).toEqual(all.slice(-3).map((r) => r.id).reverse());
   });
 
   it('turns a record into a pending error record and removes the other copies of its object', async () => {
     const { caller, queue } = await adminQueue();
     await journal().write(queue, [write(1), write(2)], Date.now());
-    const batch = await getOffline(journal(), caller, { limit: 50, clear: false, connector: '', error: false }, Date.now());
+    const batch = await offlineGet(journal(), caller, { limit: 50, clear: false, connector: '', error: false }, Date.now());
     const failed = batch.events.find((e) => (e.EVENT_DATA as { FIELDS: { ID: number } }).FIELDS.ID === 1)!;
     await journal().write(queue, [write(1, { later: true })], Date.now()); // a newer pending copy of object 1
 
@@ -133,16 +137,63 @@ describe('offline queue on DynamoDB Local', () => {
     expect(errorRecords[0]).toMatchObject({ id: Number(failed.ID), processId: '', messageId: failed.MESSAGE_ID });
     expect(records.filter((r) => r.messageId === failed.MESSAGE_ID)).toHaveLength(1);
     // A normal get does not return it; error=1 does.
-    expect((await getOffline(journal(), caller, { limit: 50, clear: true, connector: '', error: false }, Date.now())).events).toEqual([]);
-    const errors = await getOffline(journal(), caller, { limit: 50, clear: true, connector: '', error: true }, Date.now());
+    expect((await offlineGet(journal(), caller, { limit: 50, clear: true, connector: '', error: false }, Date.now())).events).toEqual([]);
+    const errors = await offlineGet(journal(), caller, { limit: 50, clear: true, connector: '', error: true }, Date.now());
     expect(ids(errors.events)).toEqual([Number(failed.ID)]);
+  });
+
+  it('tells next to the batch how many records wait and how old the oldest is, counting up to 1,000', async () => {
+    const { caller, queue } = await adminQueue();
+    const empty = await getOffline(journal(), caller, { limit: 50, clear: true, connector: '', error: false }, Date.now());
+    expect(empty.queue).toEqual({ pending: 0, pending_exact: true, oldest_age: null });
+
+    await fill(queue, 1060);
+    const later = Date.now() + 90_000;
+    const first = await getOffline(journal(), caller, { limit: 50, clear: true, connector: '', error: false }, later);
+    expect(first.queue).toEqual({ pending: 1000, pending_exact: false, oldest_age: expect.any(Number) });
+    expect(first.queue.oldest_age).toBeGreaterThanOrEqual(89);
+    const second = await getOffline(journal(), caller, { limit: 20, clear: true, connector: '', error: false }, Date.now());
+    expect(second.queue).toMatchObject({ pending: 990, pending_exact: true });
+  });
+
+  it('keeps TIMESTAMP_X at or after the ID’s time when a writer’s clock is behind, so the claim order holds', async () => {
+    const { caller, queue } = await adminQueue();
+    await journal().write(queue, [write(1, { v: 1 })], Date.now());
+    await journal().write(queue, [write(2)], Date.now() + 2000);
+    // A writer whose clock is a minute behind merges into object 1.
+    expect(await journal().write(queue, [write(1, { v: 2 })], Date.now() - 60_000)).toEqual({ created: 0, merged: 1 });
+    const [record] = (await journal().readPending(queue, false)).filter((r) => (r.eventData as { v?: number }).v === 2);
+    expect(record!.timestamp).toBeGreaterThanOrEqual(idTime(record!.id));
+    const batch = await offlineGet(journal(), caller, { limit: 1, clear: true, connector: '', error: false }, Date.now());
+    expect(batch.events.map((e) => e.EVENT_DATA)).toEqual([{ FIELDS: { ID: 1 }, v: 2 }]);
+  });
+
+  it('reads the head of a long queue, not all of it, for a batch in the default order', async () => {
+    const { caller, queue } = await adminQueue();
+    await fill(queue, 600);
+    let candidatesRead = 0;
+    const db = wiring().db;
+    const count = (next: (args: { input: { Select?: string } }) => Promise<{ output: { Items?: unknown[] } }>) => async (args: { input: { Select?: string } }) => {
+      const result = await next(args);
+      if (args.input.Select === 'ALL_ATTRIBUTES') candidatesRead += result.output.Items?.length ?? 0;
+      return result;
+    };
+    db.middlewareStack.add(count as never, { step: 'initialize', name: 'count-candidates' });
+    try {
+      const batch = await offlineGet(journal(), caller, { limit: 50, clear: true, connector: '', error: false }, Date.now());
+      expect(batch.events).toHaveLength(50);
+    } finally {
+      db.middlewareStack.remove('count-candidates');
+    }
+    // The batch and one record past it (to see that the walk may stop), not the 600.
+    expect(candidatesRead).toBe(51);
   });
 
   it('refuses a limit out of bounds and non-administrators', async () => {
     const { caller } = await adminQueue();
     for (const limit of [0, -5, 1001]) {
-      await expect(getOffline(journal(), caller, { limit, clear: true, connector: '', error: false }, Date.now())).rejects.toMatchObject({ code: 'ERROR_ARGUMENT', argument: 'LIMIT' });
+      await expect(offlineGet(journal(), caller, { limit, clear: true, connector: '', error: false }, Date.now())).rejects.toMatchObject({ code: 'ERROR_ARGUMENT', argument: 'LIMIT' });
     }
-    await expect(getOffline(journal(), { ...caller, admin: false }, { limit: 1, clear: true, connector: '', error: false }, Date.now())).rejects.toMatchObject({ code: 'ACCESS_DENIED', status: 403 });
+    await expect(offlineGet(journal(), { ...caller, admin: false }, { limit: 1, clear: true, connector: '', error: false }, Date.now())).rejects.toMatchObject({ code: 'ACCESS_DENIED', status: 403 });
   });
 });

@@ -1,51 +1,73 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { forEachLimited } from '../../domain/concurrency';
-import type { IdGenerator } from '../../domain/ids';
+import { composeId, ID_EPOCH_MS, idTime, TICK_MS, type IdGenerator } from '../../domain/ids';
+import type { PendingWalk } from '../../domain/pending-selection';
 import type { JournalRecord, QueueKey } from '../../domain/model';
-import type { ClaimOptions, JournalStore, JournalWrite } from '../../domain/ports';
+import type { ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../domain/ports';
 import { queryAll } from './query-all';
 
 /**
  * Journal table: the offline queues (SPEC §5). One partition per queue.
  *
- * | item                   | pk                                    | sk                          |
- * |------------------------|---------------------------------------|-----------------------------|
- * | pending record         | Q#{member_id}#{client_id}#{connector} | P#{MESSAGE_ID}              |
- * | pending error record   | same                                  | E#{MESSAGE_ID}              |
- * | claimed record         | same                                  | C#{process_id}#{ID, 16 digits} |
+ * | item                 | pk                                    | sk                             | ord (index byOrder) |
+ * |----------------------|---------------------------------------|--------------------------------|---------------------|
+ * | pending record       | Q#{member_id}#{client_id}#{connector} | P#{MESSAGE_ID}                 | P#{ID, 16 digits}   |
+ * | pending error record | same                                  | E#{MESSAGE_ID}                 | E#{ID, 16 digits}   |
+ * | claimed record       | same                                  | C#{process_id}#{ID, 16 digits} | (none)              |
  *
  * The connector is URI-encoded in the key, so any string is safe there. A pending record's key
  * is its MESSAGE_ID, so a publish merges into it with one write; a claim (event.offline.get
  * with clear=0) moves the record to the process's key space, so a later write of the same
  * MESSAGE_ID creates a new pending record and never touches a claimed one.
  *
- * Attributes: id (N, see domain/ids.ts), ts (unix ms of the last write), ev (EVENT_NAME),
- * data (EVENT_DATA as JSON text), add (EVENT_ADDITIONAL as JSON text), mid (MESSAGE_ID); claimed records also pid,
- * err (it was an error record), exp (claim expiry, unix ms) and ttl (unix s, DynamoDB TTL).
- * Reads drop claims past `exp` even before TTL removes them. Event data is kept as JSON text,
- * not as a DynamoDB map: any JSON the producer sends (empty keys, deep nesting, numbers
- * beyond DynamoDB's range) round-trips exactly.
+ * `byOrder` is a local secondary index (sort key `ord`, KEYS_ONLY) over pending records only:
+ * it walks a queue's pending records in ID order, so a claim reads the head of the queue
+ * instead of all of it (domain/pending-selection.ts). A local index, because its reads can be
+ * strongly consistent (a claim never picks a record that is already gone) and a merge does
+ * not touch it (`ord` never changes). Its limit: one queue holds at most 10 GB (about 30
+ * million records of 300 B).
  *
- * Access patterns and cost (items of ~300 B; 1 WRU per write up to 1 KB; reads eventually
- * consistent, 0.5 RRU per 4 KB):
- * - publish, write or merge: one UpdateItem on (queue, P#{MESSAGE_ID}) = 1 WRU for a new
- *   record and for a merge; `if_not_exists` keeps the first ID, ReturnValues tells which.
+ * Attributes: id (N, see domain/ids.ts), ts (unix ms of the last write), ev (EVENT_NAME),
+ * data (EVENT_DATA as JSON text), add (EVENT_ADDITIONAL as JSON text), mid (MESSAGE_ID), ver (count
+ * of writes, so a claim can tell that a record did not change since it was read); claimed
+ * records also pid, err (it was an error record), exp (claim expiry, unix ms) and ttl (unix s,
+ * DynamoDB TTL). Reads drop claims past `exp` even before TTL removes them. Event data is kept
+ * as JSON text, not as a DynamoDB map: any JSON the producer sends (empty keys, deep nesting,
+ * numbers beyond DynamoDB's range) round-trips exactly.
+ * Invariant the claim order relies on: ts >= idTime(id) (a write's ts is never before the
+ * allocation time of the record's ID; a merge from a writer whose clock is behind fails its
+ * condition once and is written again at the record's ID time).
+ *
+ * Access patterns and cost as AWS bills them (items of ~300 B: 1 WRU per item write up to 1 KB,
+ * plus 1 WRU when the write adds or removes an index entry; reads 0.5 RRU per 4 KB, doubled
+ * when strongly consistent, each item fetched through the index rounded up to 4 KB):
+ * - publish, new record: one UpdateItem on (queue, P#{MESSAGE_ID}) = 1 WRU + 1 index WRU.
+ * - publish, merge: the same UpdateItem = 1 WRU (`if_not_exists` keeps ID and `ord`, so the
+ *   index entry does not change); ReturnValues tells a merge from a new record.
+ * - event.offline.get, finding candidates: Query on byOrder (strongly consistent, fetching
+ *   the records) from the head of the queue, about `limit + 1` records: ~1 RRU per record; by
+ *   MESSAGE_ID order, a Query of the table's P#/E# range. Orders the keys cannot serve
+ *   (TIMESTAMP_X DESC, EVENT_NAME) read the whole pending range.
  * - event.offline.get, clear=1: one conditional DeleteItem per record (the claim is the
- *   delete, ReturnValues gives the record as it was) = 1 WRU.
- * - event.offline.get, clear=0: PutItem of the claimed copy, then a DeleteItem of the pending
- *   record conditional on it being unchanged = 2 WRU; event.offline.clear then deletes the
- *   copy = 1 WRU: 3 in all. The copy is written first, so a crash between the two leaves a
- *   record twice (delivered again), never lost. A caller that loses a race pays one
- *   failed conditional delete and one delete of its copy.
- * - candidates for a claim: Query of the queue's pending key range (P# or E#), filtered and
- *   ordered in memory. This reads every pending record of the queue on each get: fine for
- *   queues that are drained, costly for very long ones (to be replaced by an ordered index).
+ *   delete; ReturnValues gives the record as it was) = 1 WRU + 1 index WRU.
+ * - event.offline.get, clear=0: PutItem of the claimed copy (not indexed), then a DeleteItem of
+ *   the pending record conditional on it being unchanged = 2 WRU + 1 index WRU; the later
+ *   event.offline.clear deletes the copy = 1 WRU. The copy is written first, so a crash
+ *   between the two leaves a record twice (delivered again), never lost. A caller that loses
+ *   a race pays one failed conditional delete (1 WRU) and, with clear=0, one delete of its copy.
+ * - queue figures in the get response: one Query of byOrder keys (eventually consistent, at
+ *   most 1,000 keys of ~100 B: up to 12.5 RRU).
  * - event.offline.list: Query of the queue partition, filtered and ordered in memory.
  * - event.offline.error: PutItem E#… + DeleteItem of the claimed copy + deletes of the other
  *   non-error copies (a Query of the claimed range to find them).
  * - uninstall: Query keys of the partition, BatchWriteItem deletes (1 WRU per record).
+ *
+ * Why the index, although it costs one more write unit per record (written once, removed
+ * once): without it a claim must read every pending record to find the first ones in order,
+ * so draining a backlog of N records in batches of 50 reads N²/100 records: at 100,000
+ * pending records, 35 GB and some 18 MB per call. With it a claim reads about its own batch.
  */
 export class JournalRepository implements JournalStore {
   constructor(
@@ -59,24 +81,41 @@ export class JournalRepository implements JournalStore {
     const ids = await this.ids.next(writes.length);
     let created = 0;
     await forEachLimited(writes, 16, async (write, index) => {
-      const { Attributes } = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: queuePk(queue), sk: `P#${write.messageId}` },
-          UpdateExpression: 'SET ts = :ts, ev = :ev, #data = :data, #add = :add, mid = :mid, id = if_not_exists(id, :id)',
-          ExpressionAttributeNames: { '#data': 'data', '#add': 'add' },
-          ExpressionAttributeValues: {
-            ':ts': now,
-            ':ev': write.eventName,
-            ':data': JSON.stringify(write.eventData ?? null),
-            ':add': JSON.stringify(write.eventAdditional),
-            ':mid': write.messageId,
-            ':id': ids[index],
-          },
-          ReturnValues: 'UPDATED_OLD',
-        }),
-      );
-      if (Attributes?.id === undefined) created++;
+      const id = ids[index]!;
+      let ts = Math.max(now, idTime(id));
+      for (;;) {
+        try {
+          const { Attributes } = await this.db.send(
+            new UpdateCommand({
+              TableName: this.table,
+              Key: { pk: queuePk(queue), sk: `P#${write.messageId}` },
+              UpdateExpression: 'SET ts = :ts, ev = :ev, #data = :data, #add = :add, mid = :mid, id = if_not_exists(id, :id), ord = if_not_exists(ord, :ord) ADD ver :one',
+              // The invariant ts >= idTime(id): a record allocated after `ts` by a writer whose clock runs ahead.
+              ConditionExpression: 'attribute_not_exists(id) OR id < :idBound',
+              ExpressionAttributeNames: { '#data': 'data', '#add': 'add' },
+              ExpressionAttributeValues: {
+                ':ts': ts,
+                ':ev': write.eventName,
+                ':data': JSON.stringify(write.eventData ?? null),
+                ':add': JSON.stringify(write.eventAdditional),
+                ':mid': write.messageId,
+                ':id': id,
+                ':ord': orderKey(false, id),
+                ':idBound': firstIdAfter(ts),
+                ':one': 1,
+              },
+              ReturnValues: 'UPDATED_OLD',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          );
+          if (Attributes?.id === undefined) created++;
+          return;
+        } catch (error) {
+          const existing = error instanceof ConditionalCheckFailedException && error.Item ? unmarshall(error.Item) : undefined;
+          if (typeof existing?.id !== 'number' || idTime(existing.id) <= ts) throw error;
+          ts = idTime(existing.id);
+        }
+      }
     });
     return { created, merged: writes.length - created };
   }
@@ -85,23 +124,59 @@ export class JournalRepository implements JournalStore {
     return (await this.query(queue, '')).filter((r) => live(r, now)).map(recordFromItem);
   }
 
+  /** Every pending record of one kind (normal or error), in MESSAGE_ID order. */
   async readPending(queue: QueueKey, error: boolean): Promise<JournalRecord[]> {
     return (await this.query(queue, error ? 'E#' : 'P#')).map(recordFromItem);
   }
 
-  async claim(queue: QueueKey, candidates: readonly JournalRecord[], options: ClaimOptions): Promise<JournalRecord[]> {
-    const claimed: JournalRecord[] = [];
-    let next = 0;
-    while (claimed.length < options.limit && next < candidates.length) {
-      const batch = candidates.slice(next, next + options.limit - claimed.length);
-      next += batch.length;
-      const results: (JournalRecord | undefined)[] = new Array(batch.length);
-      await forEachLimited(batch, 16, async (candidate, i) => {
-        results[i] = options.clear ? await this.claimByDelete(queue, candidate) : await this.claimByMove(queue, candidate, options);
-      });
-      for (const record of results) if (record) claimed.push(record);
-    }
-    return claimed;
+  async *pendingPages(queue: QueueKey, error: boolean, walk: PendingWalk, pageSize: () => number): AsyncIterable<JournalRecord[]> {
+    const kind = error ? 'E' : 'P';
+    const byId = walk.by === 'id';
+    const from = byId ? orderKey(error, walk.fromId ?? 0) : `${kind}#`;
+    const to = byId ? orderKey(error, walk.toId ?? MAX_ID) : `${kind}#\uffff`;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          ...(byId ? { IndexName: ORDER_INDEX, Select: 'ALL_ATTRIBUTES' as const } : {}),
+          KeyConditionExpression: `pk = :pk AND ${byId ? 'ord' : 'sk'} BETWEEN :from AND :to`,
+          ExpressionAttributeValues: { ':pk': queuePk(queue), ':from': from, ':to': to },
+          ScanIndexForward: !walk.descending,
+          ConsistentRead: true,
+          Limit: pageSize(),
+          ExclusiveStartKey: start,
+        }),
+      );
+      yield (page.Items ?? []).map(recordFromItem);
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  async pendingFigures(queue: QueueKey, error: boolean, cap: number): Promise<PendingFigures> {
+    const keys = (await queryAll(this.db, {
+      TableName: this.table,
+      IndexName: ORDER_INDEX,
+      KeyConditionExpression: 'pk = :pk AND begins_with(ord, :kind)',
+      ExpressionAttributeValues: { ':pk': queuePk(queue), ':kind': error ? 'E#' : 'P#' },
+      ProjectionExpression: 'ord',
+      Limit: cap + 1,
+    }, cap + 1)) as { ord: string }[];
+    const oldest = keys[0] ? Number(keys[0].ord.slice(2)) : undefined;
+    return { pending: Math.min(keys.length, cap), exact: keys.length <= cap, ...(oldest !== undefined ? { oldestId: oldest } : {}) };
+  }
+
+  async claim(queue: QueueKey, batch: readonly JournalRecord[], options: ClaimOptions): Promise<ClaimOutcome> {
+    const results: (JournalRecord | undefined)[] = new Array(batch.length);
+    let attempted = 0;
+    let lost = false;
+    await forEachLimited(batch, CLAIMS_IN_FLIGHT, async (candidate, i) => {
+      if (lost && options.stopOnLoss) return;
+      attempted++;
+      results[i] = options.clear ? await this.claimByDelete(queue, candidate) : await this.claimByMove(queue, candidate, options);
+      if (!results[i]) lost = true;
+    });
+    return { claimed: results.filter((r): r is JournalRecord => r !== undefined), attempted };
   }
 
   /** clear=1: whoever deletes the record has it; the delete returns it as it was. */
@@ -144,8 +219,9 @@ export class JournalRepository implements JournalStore {
           new DeleteCommand({
             TableName: this.table,
             Key: { pk: queuePk(queue), sk: recordSk(current) },
-            ConditionExpression: 'id = :id AND ts = :ts',
-            ExpressionAttributeValues: { ':id': current.id, ':ts': current.timestamp },
+            // Unchanged since it was read: same record (id) and no write since (ver counts writes).
+            ConditionExpression: 'id = :id AND ver = :ver',
+            ExpressionAttributeValues: { ':id': current.id, ':ver': current.version ?? 0 },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
@@ -179,7 +255,7 @@ export class JournalRepository implements JournalStore {
     if (records.length === 0) return;
     // The error record first: a crash after it leaves a copy to clean, never a lost record.
     await forEachLimited(records, 16, async (record) => {
-      const pending: JournalRecord = { ...record, processId: '', error: true, timestamp: now };
+      const pending: JournalRecord = { ...record, processId: '', error: true, timestamp: Math.max(now, idTime(record.id)) };
       await this.db.send(new PutCommand({ TableName: this.table, Item: toItem(queue, pending) }));
     });
     const messageIds = new Set(records.map((r) => r.messageId));
@@ -214,6 +290,16 @@ export class JournalRepository implements JournalStore {
   }
 }
 
+const ORDER_INDEX = 'byOrder';
+const CLAIMS_IN_FLIGHT = 16;
+const MAX_ID = Number.MAX_SAFE_INTEGER;
+
+/** The byOrder index key of a pending record: its kind and its ID, sortable as text. */
+const orderKey = (error: boolean, id: number): string => `${error ? 'E' : 'P'}#${String(id).padStart(16, '0')}`;
+
+/** The smallest ID allocated after the 10 ms step that holds `ms`: IDs below it have idTime <= ms. */
+const firstIdAfter = (ms: number): number => composeId(Math.floor((ms - ID_EPOCH_MS) / TICK_MS) + 1, 0, 0);
+
 export function queuePk(queue: QueueKey): string {
   return `Q#${queue.memberId}#${queue.clientId}#${encodeURIComponent(queue.connector)}`;
 }
@@ -234,7 +320,7 @@ function toItem(queue: QueueKey, record: JournalRecord): Record<string, unknown>
     data: JSON.stringify(record.eventData ?? null),
     add: JSON.stringify(record.eventAdditional),
     mid: record.messageId,
-    ...(record.processId !== '' ? { pid: record.processId } : {}),
+    ...(record.processId !== '' ? { pid: record.processId } : { ord: orderKey(record.error, record.id), ver: 1 }),
     ...(record.error ? { err: true } : {}),
   };
 }
@@ -252,6 +338,7 @@ function recordFromItem(item: Record<string, unknown>): JournalRecord {
     messageId: item.mid as string,
     processId: (item.pid as string | undefined) ?? '',
     error: item.err === true,
+    ...(typeof item.ver === 'number' ? { version: item.ver } : {}),
   };
 }
 
