@@ -30,6 +30,10 @@ export interface Installation {
   connectors: string[];
   /** user id -> hash of that user's incoming-webhook secret (one per user; removed on uninstall). */
   webhooks: Record<string, string>;
+  /** Users installed as administrators: tokens minted for a delivery keep the user's role. */
+  admins: number[];
+  /** Standard Webhooks key (`whsec_…`) that signs every delivery of this application. */
+  signingSecret: string;
   installedAt: number;
 }
 

@@ -1,4 +1,5 @@
 import { hashSecret, newClientSecret, newShortSecret, newToken } from '../domain/credentials';
+import { newSigningSecret } from '../domain/delivery';
 import { errors } from '../domain/errors';
 import type { AppStatus, Installation } from '../domain/model';
 import type { BindingStore, JournalStore, RegistryStore } from '../domain/ports';
@@ -69,6 +70,8 @@ export async function install(deps: InstallationDeps, request: InstallRequest, n
     generation: existing?.generation ?? newShortSecret(),
     connectors: existing?.connectors ?? [],
     webhooks: { ...(existing?.webhooks ?? {}) },
+    admins: [...new Set([...(existing?.admins ?? []).filter((id) => id !== request.userId), ...(request.admin ? [request.userId] : [])])].sort((a, b) => a - b),
+    signingSecret: existing?.signingSecret || newSigningSecret(),
     installedAt: existing?.installedAt ?? now,
   };
 
@@ -91,6 +94,7 @@ export async function install(deps: InstallationDeps, request: InstallRequest, n
     client_id: request.clientId,
     client_secret: clientSecret,
     application_token: installation.applicationToken,
+    webhook_signing_secret: installation.signingSecret,
     status: installation.status,
     scope: installation.scopes.join(','),
     user_id: request.userId,

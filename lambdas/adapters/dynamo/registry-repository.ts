@@ -179,6 +179,8 @@ function installationFromItem(item: Record<string, unknown>): Installation {
     generation: item.generation as string,
     connectors: connectors.sort(),
     webhooks: (item.webhooks as Record<string, string>) ?? {},
+    admins: (item.admins as number[] | undefined) ?? [],
+    signingSecret: (item.signingSecret as string | undefined) ?? '',
     installedAt: item.installedAt as number,
   };
 }

@@ -24,6 +24,8 @@ function caller(overrides: Partial<Caller> = {}, installation: Partial<Installat
       generation: 'g',
       connectors: [],
       webhooks: {},
+      admins: [7],
+      signingSecret: 'whsec_a2V5',
       installedAt: 0,
       ...installation,
     },

@@ -1,0 +1,95 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import qs from 'qs';
+
+/**
+ * What a delivery carries (SPEC §6) and how it is encoded and signed. Which events carry
+ * tokens is decided here and nowhere else.
+ */
+
+/** Events whose `auth` also carries a `refresh_token` (SPEC §6). */
+const WITH_REFRESH_TOKEN = new Set(['ONAPPINSTALL', 'ONAPPUPDATE', 'ONAPPTEST', 'ONOFFLINEEVENT']);
+/** Events whose `auth` never carries user tokens. */
+const WITHOUT_TOKENS = new Set(['ONAPPUNINSTALL']);
+
+export type TokenGrant = 'none' | 'access' | 'access+refresh';
+
+/** The tokens an event's delivery carries for user `userId` (0 = no user context). */
+export function tokenGrant(event: string, userId: number): TokenGrant {
+  if (userId <= 0 || WITHOUT_TOKENS.has(event)) return 'none';
+  return WITH_REFRESH_TOKEN.has(event) ? 'access+refresh' : 'access';
+}
+
+export interface MintedTokens {
+  access_token: string;
+  expires: number;
+  expires_in: number;
+  scope: string;
+  user_id: number;
+  refresh_token?: string;
+}
+
+export interface AuthContext {
+  domain: string;
+  client_endpoint: string;
+  server_endpoint: string;
+  member_id: string;
+  application_token: string;
+  status: string;
+}
+
+export interface DeliveryPayload {
+  event: string;
+  event_handler_id: number;
+  data: unknown;
+  ts: number;
+  auth: Record<string, unknown>;
+}
+
+export function buildPayload(input: { event: string; bindingId: number; data: unknown; ts: number; context: AuthContext; tokens?: MintedTokens }): DeliveryPayload {
+  const { context, tokens } = input;
+  return {
+    event: input.event,
+    event_handler_id: input.bindingId,
+    data: input.data,
+    ts: input.ts,
+    // Bitrix24's key order: tokens first, then the portal and application.
+    auth: {
+      ...(tokens ? { access_token: tokens.access_token, expires: tokens.expires, expires_in: tokens.expires_in, scope: tokens.scope } : {}),
+      domain: context.domain,
+      server_endpoint: context.server_endpoint,
+      status: context.status,
+      client_endpoint: context.client_endpoint,
+      member_id: context.member_id,
+      ...(tokens ? { user_id: tokens.user_id } : {}),
+      ...(tokens?.refresh_token ? { refresh_token: tokens.refresh_token } : {}),
+      application_token: context.application_token,
+    },
+  };
+}
+
+export type PayloadFormat = 'form' | 'json';
+
+/**
+ * The request body: `application/x-www-form-urlencoded` with PHP-style nested keys
+ * (`data[FIELDS][ID]=7405`), as Bitrix24 sends and PHP's `$_REQUEST` reads, or JSON.
+ * `qs` writes arrays with indices (`a[0]=x`) and leaves empty objects out, as PHP's
+ * http_build_query does.
+ */
+export function encodePayload(payload: DeliveryPayload, format: PayloadFormat): { body: string; contentType: string } {
+  if (format === 'json') return { body: JSON.stringify(payload), contentType: 'application/json' };
+  return { body: qs.stringify(payload, { arrayFormat: 'indices', encodeValuesOnly: false }), contentType: 'application/x-www-form-urlencoded' };
+}
+
+/** A per-application signing secret in the Standard Webhooks format (`whsec_` + base64 key). */
+export const newSigningSecret = (): string => `whsec_${randomBytes(24).toString('base64')}`;
+
+/**
+ * Standard Webhooks headers (https://www.standardwebhooks.com): the signature is
+ * base64(HMAC-SHA256(key, `${id}.${timestamp}.${body}`)), where key is the secret's
+ * base64 part decoded.
+ */
+export function signatureHeaders(secret: string, id: string, timestampSeconds: number, body: string): Record<string, string> {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const signature = createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestampSeconds), 'webhook-signature': `v1,${signature}` };
+}
