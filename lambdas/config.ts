@@ -9,6 +9,7 @@ const schema = z.object({
   TABLE_REGISTRY: z.string().min(1),
   TABLE_BINDINGS: z.string().min(1),
   TABLE_JOURNAL: z.string().min(1),
+  TABLE_DELIVERIES: z.string().min(1),
   /** DynamoDB endpoint override (DynamoDB Local); unset on AWS. */
   DYNAMODB_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
@@ -23,6 +24,23 @@ const schema = z.object({
   EVENT_CATALOG_FILE: z.string().min(1).optional(),
   /** Claimed journal records expire after this many seconds (SPEC §5). */
   CLAIM_LIFETIME_SECONDS: z.coerce.number().int().positive().default(30 * 24 * 3600),
+  /** SQS endpoint override (the local emulator); unset on AWS. */
+  SQS_ENDPOINT: z.url().optional(),
+  /** The delivery queue and its dead-letter queue (SPEC §6). */
+  DELIVERY_QUEUE_URL: z.url(),
+  DELIVERY_DLQ_URL: z.url(),
+  /** A handler that has not answered 2xx within this many ms failed. */
+  DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Attempts after the first; 0 = no retry, as Bitrix24. */
+  DELIVERY_RETRIES: z.coerce.number().int().min(0).max(10).default(0),
+  /** First retry after this many seconds, doubling (at most 900 s apart). */
+  DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(900).default(30),
+  /** Body of deliveries: PHP-style form (as Bitrix24) or JSON. */
+  DELIVERY_FORMAT: z.enum(['form', 'json']).default('form'),
+  /** 1 = deliver to private and loopback addresses too (the local runtime's default). */
+  HANDLER_ALLOW_PRIVATE: z.enum(['0', '1']).default('0').transform((v) => v === '1'),
+  /** Delivery attempts are kept this many days. */
+  ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   /** Largest request body accepted, in bytes (SPEC §8). */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
 });

@@ -5,11 +5,15 @@ import { BindingRepository } from './adapters/dynamo/binding-repository';
 import { DynamoSlotLeaser } from './adapters/dynamo/id-slot-leaser';
 import { JournalRepository } from './adapters/dynamo/journal-repository';
 import { RegistryRepository } from './adapters/dynamo/registry-repository';
-import { RecordingDeliveryQueue } from './adapters/recording-delivery-queue';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DeliveryLogRepository } from './adapters/dynamo/delivery-log-repository';
+import { HttpHandlerSender } from './adapters/http/handler-sender';
+import { SqsDeliveryQueue } from './adapters/sqs/delivery-queue';
 import { config, type Config } from './config';
 import { EventCatalog } from './domain/catalog';
 import { IdGenerator } from './domain/ids';
-import type { DeliveryQueue } from './domain/ports';
+import type { DeliveryQueue, HandlerSender } from './domain/ports';
+import type { DeliverySettings } from './usecases/deliver';
 
 /**
  * The one place that builds clients and repositories from configuration. Built once per
@@ -19,6 +23,9 @@ export interface Wiring extends Stores {
   config: Config;
   db: DynamoDBDocumentClient;
   deliveries: DeliveryQueue;
+  deliveryLog: DeliveryLogRepository;
+  sender: HandlerSender;
+  deliverySettings: DeliverySettings;
   catalog: EventCatalog;
 }
 
@@ -48,9 +55,27 @@ export function buildWiring(cfg: Config): Wiring {
     config: cfg,
     db,
     ...buildStores(db, { registry: cfg.TABLE_REGISTRY, bindings: cfg.TABLE_BINDINGS, journal: cfg.TABLE_JOURNAL }, cfg.CLAIM_LIFETIME_SECONDS),
-    deliveries: new RecordingDeliveryQueue(),
+    deliveries: new SqsDeliveryQueue(sqsClient(cfg), cfg.DELIVERY_QUEUE_URL, cfg.DELIVERY_DLQ_URL),
+    deliveryLog: new DeliveryLogRepository(db, cfg.TABLE_DELIVERIES, cfg.ATTEMPT_RETENTION_DAYS * 24 * 3600),
+    sender: new HttpHandlerSender(cfg.HANDLER_ALLOW_PRIVATE),
+    deliverySettings: {
+      publicUrl: cfg.PUBLIC_URL,
+      accessTokenTtl: cfg.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtl: cfg.REFRESH_TOKEN_TTL_SECONDS,
+      timeoutMs: cfg.DELIVERY_TIMEOUT_MS,
+      retries: cfg.DELIVERY_RETRIES,
+      retryBaseSeconds: cfg.DELIVERY_RETRY_BASE_SECONDS,
+      format: cfg.DELIVERY_FORMAT,
+    },
     catalog: EventCatalog.withExtension(loadCatalogExtension(cfg.EVENT_CATALOG_FILE)),
   };
+}
+
+export function sqsClient(cfg: Pick<Config, 'AWS_REGION' | 'SQS_ENDPOINT'>): SQSClient {
+  return new SQSClient({
+    region: cfg.AWS_REGION,
+    ...(cfg.SQS_ENDPOINT ? { endpoint: cfg.SQS_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
 }
 
 function loadCatalogExtension(file: string | undefined): Record<string, string> | undefined {

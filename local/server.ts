@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { errors } from '../lambdas/domain/errors';
-import { PUBLISH_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
+import { OAUTH_TOKEN_ENTRY, PUBLISH_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
 import { parseRestPath } from '../lambdas/wire/request';
 import { CORS_HEADERS, errorResponse } from '../lambdas/wire/response';
 import type { RestHandler } from '../lambdas/wire/rest-method';
@@ -61,6 +61,9 @@ export function createLocalServer(options: LocalServerOptions): Server {
         send(res, errorResponse(errors.methodNotFound()));
         return;
       }
+    } else if (url.pathname.replace(/\/+$/, '').toLowerCase() === '/oauth/token' && (method === 'GET' || method === 'POST')) {
+      routeKey = `${method} /oauth/token`;
+      entry = OAUTH_TOKEN_ENTRY;
     } else if (url.pathname.replace(/\/+$/, '') === '/producer/events' && method === 'POST') {
       routeKey = 'POST /producer/events';
       entry = PUBLISH_ENTRY;
@@ -152,7 +155,8 @@ export function toApiGatewayEvent(req: IncomingMessage, url: URL, body: Buffer, 
   };
 }
 
-function lambdaContext(entry: string): Context {
+/** The Lambda context a local invocation gets. */
+export function lambdaContext(entry: string): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: `local-${entry}`,

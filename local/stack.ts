@@ -4,9 +4,11 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from './dynamodb';
 import { createLocalServer } from './server';
+import { startLocalSqs, startPoller, type LocalSqs, type SqsHandler } from './sqs';
+import { sqsClient } from '../lambdas/wiring';
 
 /** Local table names; the deployed stack gets names from CDK. */
-export const LOCAL_TABLES = { registry: 'b24-registry', bindings: 'b24-bindings', journal: 'b24-journal' } as const;
+export const LOCAL_TABLES = { registry: 'b24-registry', bindings: 'b24-bindings', journal: 'b24-journal', deliveries: 'b24-deliveries' } as const;
 
 export interface RuntimeFile {
   pid: number;
@@ -41,6 +43,8 @@ const alive = (pid: number | undefined): boolean => {
     return false;
   }
 };
+
+const loadDeliverHandler = async (): Promise<SqsHandler> => ((await import('../lambdas/handlers/deliver')) as unknown as { handler: SqsHandler }).handler;
 
 export const runtimeFilePath = (dataDir: string) => join(dataDir, 'runtime.json');
 
@@ -86,16 +90,22 @@ export function producerKeyFor(dataDir: string, given?: string): string {
 }
 
 /** Sets the variables the handlers' config module reads (lambdas/config.ts). */
-export function localEnvironment(endpoint: string, publicUrl: string, producerKey: string): Record<string, string> {
+export function localEnvironment(endpoint: string, publicUrl: string, producerKey: string, sqs: Pick<LocalSqs, 'endpoint' | 'queueUrl' | 'deadLetterUrl'>): Record<string, string> {
   return {
     TABLE_REGISTRY: LOCAL_TABLES.registry,
     TABLE_BINDINGS: LOCAL_TABLES.bindings,
     TABLE_JOURNAL: LOCAL_TABLES.journal,
+    TABLE_DELIVERIES: LOCAL_TABLES.deliveries,
     DYNAMODB_ENDPOINT: endpoint,
+    SQS_ENDPOINT: sqs.endpoint,
+    DELIVERY_QUEUE_URL: sqs.queueUrl,
+    DELIVERY_DLQ_URL: sqs.deadLetterUrl,
     AWS_REGION: 'us-east-1',
     PUBLIC_URL: publicUrl,
     PRODUCER_AUTH: 'key',
     PRODUCER_KEY: producerKey,
+    // Handlers on this machine are the point of a local stack; HANDLER_ALLOW_PRIVATE=0 tries the guard.
+    HANDLER_ALLOW_PRIVATE: process.env.HANDLER_ALLOW_PRIVATE ?? '1',
   };
 }
 
@@ -111,13 +121,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const publicUrl = (options.publicUrl ?? `http://127.0.0.1:${options.port}`).replace(/\/+$/, '');
 
   const dynamo = await startDynamoLocal({ port: await freePort(), path: join(dataDir, 'dynamodb') });
+  let sqs: LocalSqs | undefined;
   try {
     await ensureTables(dynamo.endpoint, LOCAL_TABLES);
     log(`DynamoDB Local on ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})`);
-    Object.assign(process.env, localEnvironment(dynamo.endpoint, publicUrl, producerKey));
+    sqs = await startLocalSqs(await freePort(), (endpoint) => sqsClient({ AWS_REGION: 'us-east-1', SQS_ENDPOINT: endpoint }));
+    log(`SQS emulator on ${sqs.endpoint} (delivery queue and DLQ, in memory)`);
+    Object.assign(process.env, localEnvironment(dynamo.endpoint, publicUrl, producerKey, sqs));
 
     const { config } = await import('../lambdas/config');
-    const server = createLocalServer({ maxBodyBytes: config().MAX_BODY_BYTES });
+    const cfg = config();
+    const poller = startPoller(sqsClient(cfg), sqs.queueUrl, loadDeliverHandler, { concurrency: 4, log });
+    log(`delivery worker polling (4 at a time; handlers on private addresses ${cfg.HANDLER_ALLOW_PRIVATE ? 'allowed' : 'refused'})`);
+    const server = createLocalServer({ maxBodyBytes: cfg.MAX_BODY_BYTES });
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
       server.listen(options.port, '127.0.0.1', () => resolveListen());
@@ -139,11 +155,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       async stop() {
         await new Promise<void>((r) => server.close(() => r()));
         server.closeAllConnections();
+        await poller.stop();
+        await sqs?.stop();
         await dynamo.stop();
         rmSync(runtimeFilePath(dataDir), { force: true });
       },
     };
   } catch (error) {
+    await sqs?.stop();
     await dynamo.stop();
     throw error;
   }

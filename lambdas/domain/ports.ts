@@ -1,4 +1,5 @@
 import type { NewBinding } from './bindings';
+import type { HandlerHealth } from './handler-health';
 import type { PendingWalk } from './pending-selection';
 import type { Binding, Credential, Installation, JournalRecord, Portal, QueueKey } from './model';
 
@@ -106,8 +107,53 @@ export interface DeliveryMessage {
   data: unknown;
   /** Unix seconds of the publish. */
   ts: number;
+  /** 1 for the first attempt; retries count up. */
+  attempt?: number;
+  /** Stable id of this delivery across retries (the `webhook-id` header); set when queued. */
+  deliveryId?: string;
 }
 
 export interface DeliveryQueue {
-  enqueue(messages: DeliveryMessage[]): Promise<void>;
+  /** Queues deliveries, optionally after a delay (at most 900 s, SQS's limit). */
+  enqueue(messages: DeliveryMessage[], delaySeconds?: number): Promise<void>;
+  /** Parks a delivery whose retries are exhausted in the dead-letter queue. */
+  park(message: DeliveryMessage, reason: string): Promise<void>;
+}
+
+export interface HandlerResponse {
+  /** HTTP status; 0 when there was none (refused, timed out, network error). */
+  status: number;
+  latencyMs: number;
+  /** Why it failed, when it did. */
+  error?: string;
+}
+
+/** POSTs a delivery; the adapter enforces the timeout, the address guard and no redirects. */
+export interface HandlerSender {
+  post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<HandlerResponse>;
+}
+
+export interface DeliveryAttempt {
+  memberId: string;
+  clientId: string;
+  bindingId: number;
+  event: string;
+  handler: string;
+  deliveryId: string;
+  attempt: number;
+  status: number;
+  latencyMs: number;
+  ok: boolean;
+  error?: string;
+  at: number;
+}
+
+/** Handler health and the attempt log (SPEC §6). */
+export interface DeliveryLog {
+  getHealth(handler: string): Promise<HandlerHealth>;
+  putHealth(handler: string, health: HandlerHealth): Promise<void>;
+  /** Takes the handler's next turn: sets nextAt to `until` if it is not in the future at `now`; false when another worker has it. */
+  reserveTurn(handler: string, now: number, until: number): Promise<boolean>;
+  recordAttempt(attempt: DeliveryAttempt): Promise<void>;
+  listAttempts(memberId: string, clientId: string, limit: number): Promise<DeliveryAttempt[]>;
 }

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { freePort } from '../../local/dynamodb';
 import { readRuntimeFile } from '../../local/stack';
 import { get, postForm, postJson } from '../support/fixtures';
+import { startSink } from '../support/sink';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -13,7 +14,8 @@ const ROOT = join(__dirname, '..', '..');
 /** The environment a developer has: none of the test run's service variables. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: '1', ...extra };
-  for (const name of ['TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'DYNAMODB_ENDPOINT', 'PUBLIC_URL', 'PRODUCER_KEY', 'PRODUCER_AUTH']) delete env[name];
+  const service = ['TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'TABLE_DELIVERIES', 'DYNAMODB_ENDPOINT', 'SQS_ENDPOINT', 'DELIVERY_QUEUE_URL', 'DELIVERY_DLQ_URL', 'HANDLER_ALLOW_PRIVATE', 'PUBLIC_URL', 'PRODUCER_KEY', 'PRODUCER_AUTH'];
+  for (const name of service) if (!(name in extra)) delete env[name];
   return env;
 }
 
@@ -24,8 +26,8 @@ interface Started {
 }
 
 /** `npm start` in its own process group, as a terminal would run it; resolves on "listening on". */
-async function npmStart(port: number, dataDir: string): Promise<Started> {
-  const child = spawn('npm', ['start'], { cwd: ROOT, env: cleanEnv({ PORT: String(port), DATA_DIR: dataDir }), detached: true });
+async function npmStart(port: number, dataDir: string, extra: Record<string, string> = {}): Promise<Started> {
+  const child = spawn('npm', ['start'], { cwd: ROOT, env: cleanEnv({ PORT: String(port), DATA_DIR: dataDir, ...extra }), detached: true });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${output}`)), 60_000);
@@ -73,9 +75,9 @@ const alive = (pid: number) => {
   }
 };
 
-async function admin(dataDir: string, args: string[]): Promise<Record<string, unknown>> {
+async function admin<T = Record<string, unknown>>(dataDir: string, args: string[]): Promise<T> {
   const { stdout } = await run('npm', ['run', '-s', 'admin', '--', ...args], { cwd: ROOT, env: cleanEnv({ DATA_DIR: dataDir }) });
-  return JSON.parse(stdout) as Record<string, unknown>;
+  return JSON.parse(stdout) as T;
 }
 
 describe('npm start (the local runtime as a developer runs it)', () => {
@@ -140,6 +142,39 @@ describe('npm start (the local runtime as a developer runs it)', () => {
 
     await interrupt(a2);
     await interrupt(b);
+  });
+
+  it('delivers online events through the SQS emulator and the worker; with HANDLER_ALLOW_PRIVATE=0 it refuses loopback handlers', async () => {
+    const sink = await startSink();
+    try {
+      const [open, guarded] = await Promise.all([npmStart(await freePort(), newDir()), npmStart(await freePort(), newDir(), { HANDLER_ALLOW_PRIVATE: '0' })]);
+      running.push(open, guarded);
+      expect(open.output()).toContain('handlers on private addresses allowed');
+      expect(guarded.output()).toContain('handlers on private addresses refused');
+      for (const stack of [open, guarded]) {
+        const dir = /data in (.*)\/dynamodb\)/.exec(stack.output())![1]!;
+        const memberId = 'b'.repeat(32);
+        const app = await admin(dir, ['install', '--member-id', memberId, '--domain', 'b.example.com', '--client-id', 'local.online', '--user-id', '1', '--admin']);
+        const bound = await postForm(`${stack.url}/rest/event.bind?auth=${app.access_token as string}`, `event=ONCRMDEALADD&handler=${encodeURIComponent(`${sink.url}/hook`)}`);
+        expect(bound.body.result).toBe(true);
+        const producerKey = readFileSync(join(dir, 'producer-key'), 'utf8').trim();
+        await postJson(`${stack.url}/producer/events`, { member_id: memberId, events: [{ event: 'ONCRMDEALADD', data: { FIELDS: { ID: 9 } }, user_id: 1 }] }, { authorization: `Bearer ${producerKey}` });
+        let attempts: { ok: boolean; error?: string }[] = [];
+        for (let i = 0; i < 60 && attempts.length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          attempts = await admin<{ ok: boolean; error?: string }[]>(dir, ['deliveries', '--member-id', memberId, '--client-id', 'local.online']);
+        }
+        if (stack === open) {
+          expect(attempts).toEqual([expect.objectContaining({ ok: true, status: 200, event: 'ONCRMDEALADD' })]);
+        } else {
+          expect(attempts).toEqual([expect.objectContaining({ ok: false, status: 0, error: expect.stringMatching(/^refused: 127\.0\.0\.1 is in the loopback range/) })]);
+        }
+      }
+      expect(sink.received).toHaveLength(1);
+      await Promise.all([interrupt(open), interrupt(guarded)]);
+    } finally {
+      await sink.close();
+    }
   });
 
   it('recovers after kill -9: the orphaned DynamoDB Local is stopped and the data is kept', async () => {

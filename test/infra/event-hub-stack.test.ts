@@ -21,8 +21,8 @@ function policyActionsOf(logicalIdPrefix: string): string[] {
 }
 
 describe('EventHubStack', () => {
-  it('keeps data: three on-demand tables with PITR, deletion protection, RETAIN and TTL where items expire', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 3);
+  it('keeps data: four on-demand tables with PITR, deletion protection, RETAIN and TTL where items expire', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 4);
     const tables = template.findResources('AWS::DynamoDB::Table');
     for (const table of Object.values(tables)) {
       expect(table.DeletionPolicy).toBe('Retain');
@@ -33,7 +33,7 @@ describe('EventHubStack', () => {
       });
       expect(table.Properties.TableName).toBeUndefined();
     }
-    expect(Object.values(tables).filter((t) => t.Properties.TimeToLiveSpecification?.AttributeName === 'ttl')).toHaveLength(2);
+    expect(Object.values(tables).filter((t) => t.Properties.TimeToLiveSpecification?.AttributeName === 'ttl')).toHaveLength(3);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byApplication' })],
     });
@@ -49,14 +49,26 @@ describe('EventHubStack', () => {
     });
   });
 
-  it('has one arm64 Node.js 22 function per REST method plus publish, with the table names in its environment', () => {
+  it('has one arm64 Node.js 22 function per REST method plus publish, delivery and OAuth, with the table names in its environment', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler');
-    expect(functions).toHaveLength(Object.keys(REST_METHOD_ENTRIES).length + 1);
+    expect(functions).toHaveLength(Object.keys(REST_METHOD_ENTRIES).length + 3);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
-      expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'PUBLIC_URL', 'PRODUCER_AUTH']));
+      expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'TABLE_DELIVERIES', 'DELIVERY_QUEUE_URL', 'DELIVERY_DLQ_URL', 'PUBLIC_URL', 'PRODUCER_AUTH']));
       expect(fn.Properties.Environment.Variables.PRODUCER_AUTH).toBe('iam');
+      expect(fn.Properties.Environment.Variables.HANDLER_ALLOW_PRIVATE).toBe('0');
     }
+  });
+
+  it('feeds the delivery worker from SQS in batches of 10 with partial batch failures, and parks poison in a DLQ', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 540,
+      RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
+    });
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /oauth/token' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /oauth/{proxy+}' });
   });
 
   it('routes both path styles with and without .json to each method, and the producer route through IAM', () => {

@@ -6,7 +6,7 @@ import { authenticate } from '../../lambdas/usecases/authenticate';
 import { bind } from '../../lambdas/usecases/bindings';
 import { publish } from '../../lambdas/usecases/publish';
 import { uninstall } from '../../lambdas/usecases/installations';
-import { RecordingDeliveryQueue } from '../../lambdas/adapters/recording-delivery-queue';
+import { RecordingDeliveryQueue } from '../support/recording-delivery-queue';
 import { wiring } from '../../lambdas/wiring';
 import { installUser, newClientId, newMemberId } from '../support/fixtures';
 

@@ -5,7 +5,7 @@ import { wiring } from '../../lambdas/wiring';
 describe('test environment', () => {
   it('reaches the DynamoDB Local started by the global setup, with the service tables', async () => {
     const { TableNames } = await wiring().db.send(new ListTablesCommand({}));
-    expect(TableNames).toEqual(expect.arrayContaining(['b24-registry', 'b24-bindings', 'b24-journal']));
+    expect(TableNames).toEqual(expect.arrayContaining(['b24-registry', 'b24-bindings', 'b24-journal', 'b24-deliveries']));
   });
 
   it('refuses a DATA_DIR whose journal table predates its index, saying what to do', async () => {
@@ -20,7 +20,7 @@ describe('test environment', () => {
       }),
     );
     client.destroy();
-    await expect(ensureTables(endpoint, { registry: 'b24-registry', bindings: 'b24-bindings', journal: 'old-journal' })).rejects.toThrow(
+    await expect(ensureTables(endpoint, { registry: 'b24-registry', bindings: 'b24-bindings', journal: 'old-journal', deliveries: 'b24-deliveries' })).rejects.toThrow(
       /old-journal lacks the index\(es\) byOrder.*empty DATA_DIR/,
     );
   });

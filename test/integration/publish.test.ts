@@ -1,5 +1,5 @@
 import { errors } from '../../lambdas/domain/errors';
-import { RecordingDeliveryQueue } from '../../lambdas/adapters/recording-delivery-queue';
+import { RecordingDeliveryQueue } from '../support/recording-delivery-queue';
 import { bind } from '../../lambdas/usecases/bindings';
 import { publish, type PublishDeps } from '../../lambdas/usecases/publish';
 import { authenticate } from '../../lambdas/usecases/authenticate';

@@ -16,6 +16,7 @@ export interface InstalledUser {
   refreshToken: string;
   webhookUrl: string;
   applicationToken: string;
+  signingSecret: string;
   clientSecret: string | null;
 }
 
@@ -45,6 +46,7 @@ export async function installUser(request: Partial<InstallRequest> & { memberId?
     refreshToken: out.refresh_token as string,
     webhookUrl: out.webhook_url as string,
     applicationToken: out.application_token as string,
+    signingSecret: out.webhook_signing_secret as string,
     clientSecret: out.client_secret as string | null,
   };
 }

@@ -1,14 +1,18 @@
 import { ensureTables, freePort, startDynamoLocal } from '../../local/dynamodb';
+import { startLocalSqs } from '../../local/sqs';
 import { LOCAL_TABLES, localEnvironment } from '../../local/stack';
+import { sqsClient } from '../../lambdas/wiring';
 import { TEST_PRODUCER_KEY } from './constants';
 
 /**
- * One DynamoDB Local (in memory) for the whole test run. Test files share it and keep apart
- * by using their own random portals. The variables set here reach every test worker.
+ * One DynamoDB Local (in memory) and one SQS emulator for the whole test run. Test files
+ * share them and keep apart by using their own random portals (and their own queues when
+ * they read SQS). The variables set here reach every test worker.
  */
 export default async function globalSetup(): Promise<void> {
   const dynamo = await startDynamoLocal({ port: await freePort() });
   await ensureTables(dynamo.endpoint, LOCAL_TABLES);
-  Object.assign(process.env, localEnvironment(dynamo.endpoint, 'http://127.0.0.1:3000', TEST_PRODUCER_KEY));
-  (globalThis as { __dynamo?: typeof dynamo }).__dynamo = dynamo;
+  const sqs = await startLocalSqs(await freePort(), (endpoint) => sqsClient({ AWS_REGION: 'us-east-1', SQS_ENDPOINT: endpoint }));
+  Object.assign(process.env, localEnvironment(dynamo.endpoint, 'http://127.0.0.1:3000', TEST_PRODUCER_KEY, sqs));
+  Object.assign(globalThis as object, { __dynamo: dynamo, __sqs: sqs });
 }

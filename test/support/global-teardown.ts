@@ -1,5 +1,8 @@
 import type { DynamoLocal } from '../../local/dynamodb';
+import type { LocalSqs } from '../../local/sqs';
 
 export default async function globalTeardown(): Promise<void> {
-  await (globalThis as { __dynamo?: DynamoLocal }).__dynamo?.stop();
+  const shared = globalThis as { __dynamo?: DynamoLocal; __sqs?: LocalSqs };
+  await shared.__sqs?.stop();
+  await shared.__dynamo?.stop();
 }

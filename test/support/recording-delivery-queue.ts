@@ -1,17 +1,18 @@
-import type { DeliveryMessage, DeliveryQueue } from '../domain/ports';
+import type { DeliveryMessage, DeliveryQueue } from '../../lambdas/domain/ports';
 
 /**
- * A delivery queue that only records what it was given. It stands in for the SQS adapter
- * until online delivery exists (issue "Online delivery"); the publish response counts
- * queued deliveries either way.
+ * A delivery queue that only records what it was given: for use-case tests that look at
+ * what publish queues. The SQS adapter itself is tested against the SQS emulator.
  */
 export class RecordingDeliveryQueue implements DeliveryQueue {
   readonly recorded: DeliveryMessage[] = [];
-
-  constructor(private readonly keep = 1000) {}
+  readonly parked: { message: DeliveryMessage; reason: string }[] = [];
 
   async enqueue(messages: DeliveryMessage[]): Promise<void> {
     this.recorded.push(...messages);
-    if (this.recorded.length > this.keep) this.recorded.splice(0, this.recorded.length - this.keep);
+  }
+
+  async park(message: DeliveryMessage, reason: string): Promise<void> {
+    this.parked.push({ message, reason });
   }
 }

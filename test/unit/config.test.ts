@@ -1,11 +1,22 @@
 import { parseConfig } from '../../lambdas/config';
 
-const base = { TABLE_REGISTRY: 'r', TABLE_BINDINGS: 'b', TABLE_JOURNAL: 'j', PUBLIC_URL: 'https://api.example.com/' };
+const base = {
+  TABLE_REGISTRY: 'r',
+  TABLE_BINDINGS: 'b',
+  TABLE_JOURNAL: 'j',
+  TABLE_DELIVERIES: 'd',
+  DELIVERY_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/1/q',
+  DELIVERY_DLQ_URL: 'https://sqs.eu-central-1.amazonaws.com/1/dlq',
+  PUBLIC_URL: 'https://api.example.com/',
+};
 
 describe('parseConfig', () => {
   it('fills defaults and trims the public URL', () => {
     const config = parseConfig(base);
     expect(config).toMatchObject({ PUBLIC_URL: 'https://api.example.com', ACCESS_TOKEN_TTL_SECONDS: 3600, PRODUCER_AUTH: 'iam', CLAIM_LIFETIME_SECONDS: 2592000 });
+    // Deployed defaults for delivery: Bitrix24's behaviour (no retry, 10 s), the SSRF guard on.
+    expect(config).toMatchObject({ DELIVERY_TIMEOUT_MS: 10_000, DELIVERY_RETRIES: 0, DELIVERY_FORMAT: 'form', HANDLER_ALLOW_PRIVATE: false });
+    expect(parseConfig({ ...base, HANDLER_ALLOW_PRIVATE: '1' }).HANDLER_ALLOW_PRIVATE).toBe(true);
   });
 
   it('fails fast naming the missing variable', () => {

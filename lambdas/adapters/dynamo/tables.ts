@@ -19,7 +19,7 @@ export interface LocalIndexSpec {
 
 export interface TableSpec {
   /** Logical name: the config variable is `TABLE_<NAME>` and the CDK construct id derives from it. */
-  name: 'registry' | 'bindings' | 'journal';
+  name: 'registry' | 'bindings' | 'journal' | 'deliveries';
   partitionKey: 'pk';
   sortKey: 'sk';
   indexes: IndexSpec[];
@@ -45,4 +45,6 @@ export const TABLES: readonly TableSpec[] = [
     localIndexes: [{ name: 'byOrder', sortKey: 'ord', sortKeyType: 'S' }],
     ttlAttribute: 'ttl',
   },
+  // Handler health and the attempt log of online deliveries (delivery-log-repository.ts).
+  { name: 'deliveries', partitionKey: 'pk', sortKey: 'sk', indexes: [], ttlAttribute: 'ttl' },
 ];

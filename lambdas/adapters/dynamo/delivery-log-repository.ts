@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { HEALTHY, type HandlerHealth } from '../../domain/handler-health';
+import type { DeliveryAttempt, DeliveryLog } from '../../domain/ports';
+
+/**
+ * Deliveries table: handler health and the attempt log (SPEC §6).
+ *
+ * | item          | pk                          | sk                                    |
+ * |---------------|-----------------------------|---------------------------------------|
+ * | handler health| H#{handler URL}             | HEALTH                                |
+ * | attempt       | A#{member_id}#{client_id}   | {unix ms, 13 digits}#{binding}#{rand} |
+ *
+ * Costs: every attempt is one PutItem (1 WRU) that expires after the retention (TTL).
+ * Health is read once per delivery (GetItem, 0.5 RRU) and written only while a handler is
+ * slow or failing, or recovering (1 WRU); a slow handler's turn is one conditional UpdateItem.
+ * The attempt log of an application is a Query, newest first.
+ */
+export class DeliveryLogRepository implements DeliveryLog {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly retentionSeconds: number,
+  ) {}
+
+  async getHealth(handler: string): Promise<HandlerHealth> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: healthKey(handler) }));
+    if (!Item) return HEALTHY;
+    return { latencyMs: Item.latencyMs as number, failures: Item.failures as number, nextAt: Item.nextAt as number };
+  }
+
+  async putHealth(handler: string, health: HandlerHealth): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        // A handler nobody calls for a month is forgotten.
+        Item: { ...healthKey(handler), ...health, ttl: Math.ceil(Date.now() / 1000) + 30 * 24 * 3600 },
+      }),
+    );
+  }
+
+  async reserveTurn(handler: string, now: number, until: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: healthKey(handler),
+          UpdateExpression: 'SET nextAt = :until',
+          ConditionExpression: 'attribute_not_exists(nextAt) OR nextAt <= :now',
+          ExpressionAttributeValues: { ':until': until, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async recordAttempt(attempt: DeliveryAttempt): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: attemptsPk(attempt.memberId, attempt.clientId),
+          sk: `${String(attempt.at).padStart(13, '0')}#${attempt.bindingId}#${randomBytes(4).toString('hex')}`,
+          ...attempt,
+          ttl: Math.ceil(attempt.at / 1000) + this.retentionSeconds,
+        },
+      }),
+    );
+  }
+
+  async listAttempts(memberId: string, clientId: string, limit: number): Promise<DeliveryAttempt[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': attemptsPk(memberId, clientId) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items.map(({ pk: _pk, sk: _sk, ttl: _ttl, ...attempt }) => attempt as DeliveryAttempt);
+  }
+}
+
+const healthKey = (handler: string) => ({ pk: `H#${handler}`, sk: 'HEALTH' });
+const attemptsPk = (memberId: string, clientId: string) => `A#${memberId}#${clientId}`;

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DeliveryMessage, DeliveryQueue } from '../../domain/ports';
+
+/** SQS allows 10 entries per SendMessageBatch and a delay of at most 900 s. */
+const BATCH = 10;
+export const MAX_DELAY_SECONDS = 900;
+/** Receives of one message before SQS parks it in the DLQ (local runtime and CDK stack alike). */
+export const MAX_RECEIVE_COUNT = 5;
+
+/**
+ * The delivery queue on SQS: one message per (event, online binding), sent 10 per
+ * SendMessageBatch. Entries SQS refuses for a transient reason are sent again (3 rounds);
+ * anything still refused fails the publish, which the producer retries (deliveries are
+ * at least once; `webhook-id` lets a handler drop a duplicate).
+ */
+export class SqsDeliveryQueue implements DeliveryQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly deadLetterUrl: string,
+  ) {}
+
+  async enqueue(messages: DeliveryMessage[], delaySeconds = 0): Promise<void> {
+    const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.round(delaySeconds)));
+    const batches: DeliveryMessage[][] = [];
+    for (let i = 0; i < messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH));
+    await Promise.all(batches.map((batch) => this.sendBatch(batch.map((m) => ({ ...m, attempt: m.attempt ?? 1, deliveryId: m.deliveryId ?? `msg_${randomUUID()}` })), delay)));
+  }
+
+  private async sendBatch(batch: DeliveryMessage[], delay: number): Promise<void> {
+    let entries = batch.map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message), ...(delay > 0 ? { DelaySeconds: delay } : {}) }));
+    for (let round = 0; entries.length > 0; round++) {
+      const { Failed = [] } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+      if (Failed.length === 0) return;
+      const permanent = Failed.find((f) => f.SenderFault);
+      if (permanent || round >= 2) {
+        const failure = permanent ?? Failed[0]!;
+        throw new Error(`SQS refused ${Failed.length} deliveries: ${failure.Code ?? ''} ${failure.Message ?? ''}`.trim());
+      }
+      const failed = new Set(Failed.map((f) => f.Id));
+      entries = entries.filter((e) => failed.has(e.Id));
+      await new Promise((r) => setTimeout(r, 50 * 2 ** round));
+    }
+  }
+
+  async park(message: DeliveryMessage, reason: string): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.deadLetterUrl,
+        MessageBody: JSON.stringify(message),
+        MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, 1000) } },
+      }),
+    );
+  }
+}
