@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { documentClient } from '../lambdas/adapters/dynamo/client';
+import { DeliveryLogRepository } from '../lambdas/adapters/dynamo/delivery-log-repository';
 import { CLIENT_ID, MEMBER_ID } from '../lambdas/domain/credentials';
 import { BitrixError } from '../lambdas/domain/errors';
 import type { AppStatus } from '../lambdas/domain/model';
+import type { DeliveryAttempt } from '../lambdas/domain/ports';
 import { install, listInstallations, uninstall, type InstallationDeps } from '../lambdas/usecases/installations';
 import { buildStores } from '../lambdas/wiring';
 import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from '../local/dynamodb';
@@ -21,16 +23,20 @@ Commands:
              Removes the installation, its bindings, journal queues and webhook secrets.
   list       [--member-id <32 hex>]
              Lists installations.
+  deliveries --member-id <32 hex> --client-id <id> [--limit <n>]
+             The application's latest online delivery attempts, newest first (status,
+             latency, error), kept for ATTEMPT_RETENTION_DAYS.
 
 Target (default: the local stack of DATA_DIR, ./.local; started for the command if not running):
   --registry-table, --bindings-table, --journal-table  deployed table names (stack outputs);
                                                        or TABLE_REGISTRY, TABLE_BINDINGS, TABLE_JOURNAL
+  --deliveries-table                                   for deliveries; or TABLE_DELIVERIES
   --region <aws region>                                or AWS_REGION
   --public-url <https://…>                             the deployed API URL, or PUBLIC_URL
 `;
 
 interface Target {
-  deps: InstallationDeps;
+  deps: InstallationDeps & { deliveryLog?: DeliveryLogRepository };
   close(): Promise<void>;
 }
 
@@ -41,10 +47,11 @@ async function openTarget(flags: Record<string, string | boolean | string[] | un
   const refreshTokenTtl = Number(process.env.REFRESH_TOKEN_TTL_SECONDS ?? 28 * 24 * 3600);
   const claimLifetime = Number(process.env.CLAIM_LIFETIME_SECONDS ?? 30 * 24 * 3600);
 
-  const build = (endpoint: string | undefined, region: string, tables: Record<keyof typeof LOCAL_TABLES, string>, publicUrl: string) => {
+  const build = (endpoint: string | undefined, region: string, tables: { registry: string; bindings: string; journal: string; deliveries?: string | undefined }, publicUrl: string) => {
     const db = documentClient({ region, ...(endpoint ? { endpoint } : {}) });
-    const deps: InstallationDeps = {
+    const deps: Target['deps'] = {
       ...buildStores(db, tables, claimLifetime),
+      ...(tables.deliveries ? { deliveryLog: new DeliveryLogRepository(db, tables.deliveries, 0) } : {}),
       publicUrl: publicUrl.replace(/\/+$/, ''),
       accessTokenTtl,
       refreshTokenTtl,
@@ -58,6 +65,7 @@ async function openTarget(flags: Record<string, string | boolean | string[] | un
       registry: registryTable,
       bindings: str('bindings-table', 'TABLE_BINDINGS') ?? fail('--bindings-table (or TABLE_BINDINGS) is required with --registry-table'),
       journal: str('journal-table', 'TABLE_JOURNAL') ?? fail('--journal-table (or TABLE_JOURNAL) is required with --registry-table'),
+      deliveries: str('deliveries-table', 'TABLE_DELIVERIES'),
     };
     const publicUrl = str('public-url', 'PUBLIC_URL') ?? fail('--public-url (or PUBLIC_URL) is required for a deployed stack');
     const { deps, db } = build(undefined, str('region', 'AWS_REGION') ?? 'us-east-1', tables, publicUrl);
@@ -117,6 +125,8 @@ async function main(argv: string[]): Promise<void> {
       'registry-table': { type: 'string' },
       'bindings-table': { type: 'string' },
       'journal-table': { type: 'string' },
+      'deliveries-table': { type: 'string' },
+      limit: { type: 'string' },
       region: { type: 'string' },
       'public-url': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -129,7 +139,7 @@ async function main(argv: string[]): Promise<void> {
   }
 
   // Check the arguments before touching any storage.
-  let run: (deps: InstallationDeps) => Promise<unknown>;
+  let run: (deps: Target['deps']) => Promise<unknown>;
   if (command === 'install') {
     const memberId = required(values, 'member-id', MEMBER_ID);
     const domain = required(values, 'domain', /^[a-z0-9.-]+(:\d+)?$/i);
@@ -162,6 +172,15 @@ async function main(argv: string[]): Promise<void> {
     const memberId = values['member-id'];
     if (memberId !== undefined && !MEMBER_ID.test(memberId)) fail('--member-id must be 32 hex characters');
     run = (deps) => listInstallations(deps, memberId);
+  } else if (command === 'deliveries') {
+    const memberId = required(values, 'member-id', MEMBER_ID);
+    const clientId = required(values, 'client-id', CLIENT_ID);
+    const limit = Number(values.limit ?? 20);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail('--limit must be an integer from 1 to 1000');
+    run = async (deps) => {
+      if (!deps.deliveryLog) fail('--deliveries-table (or TABLE_DELIVERIES) is required for a deployed stack');
+      return (await deps.deliveryLog.listAttempts(memberId, clientId, limit)).map((a: DeliveryAttempt) => ({ ...a, at: new Date(a.at).toISOString() }));
+    };
   } else {
     fail(`unknown command ${command}`);
   }

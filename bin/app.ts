@@ -5,8 +5,12 @@ import { EventHubStack } from '../lib/event-hub-stack';
 const app = new App();
 const stage = (app.node.tryGetContext('stage') as string | undefined) ?? 'dev';
 const claimLifetime = app.node.tryGetContext('claimLifetimeSeconds') as string | undefined;
+const deliveryRetries = app.node.tryGetContext('deliveryRetries') as string | undefined;
+const allowPrivate = app.node.tryGetContext('handlerAllowPrivate') as string | undefined;
 new EventHubStack(app, `b24-event-hub-${stage}`, {
   stage,
   ...(claimLifetime ? { claimLifetimeSeconds: Number(claimLifetime) } : {}),
+  ...(deliveryRetries ? { deliveryRetries: Number(deliveryRetries) } : {}),
+  handlerAllowPrivate: allowPrivate === '1' || allowPrivate === 'true',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

@@ -2,15 +2,20 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import { PUBLISH_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
+import { DELIVER_ENTRY, OAUTH_TOKEN_ENTRY, PUBLISH_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
 import { ServiceFunction } from './service-function';
-import { Storage, type TableName } from './storage';
+import { DELIVERY_FUNCTION_TIMEOUT_SECONDS, Storage, type TableName } from './storage';
 
 export interface EventHubStackProps extends StackProps {
   stage: string;
   /** Seconds a claimed journal record lives (SPEC §5). */
   claimLifetimeSeconds?: number;
+  /** Delivery attempts after the first (0 = no retry, as Bitrix24). */
+  deliveryRetries?: number;
+  /** Deliver to private addresses too (only for handlers inside a private network). */
+  handlerAllowPrivate?: boolean;
 }
 
 /** What each REST method may do with each table: least privilege, read-only where it only reads. */
@@ -32,12 +37,18 @@ const ACCESS: Record<string, Partial<Record<TableName, 'read' | 'write'>>> = {
 export class EventHubStack extends Stack {
   constructor(scope: Construct, id: string, props: EventHubStackProps) {
     super(scope, id, props);
-    const { tables } = new Storage(this, 'Storage');
+    const storage = new Storage(this, 'Storage');
+    const { tables } = storage;
     const api = new HttpApi(this, 'Api', { description: `b24-event-hub (${props.stage})` });
     const environment = {
       TABLE_REGISTRY: tables.registry.tableName,
       TABLE_BINDINGS: tables.bindings.tableName,
       TABLE_JOURNAL: tables.journal.tableName,
+      TABLE_DELIVERIES: tables.deliveries.tableName,
+      DELIVERY_QUEUE_URL: storage.deliveryQueue.queueUrl,
+      DELIVERY_DLQ_URL: storage.deadLetterQueue.queueUrl,
+      DELIVERY_RETRIES: String(props.deliveryRetries ?? 0),
+      HANDLER_ALLOW_PRIVATE: props.handlerAllowPrivate ? '1' : '0',
       PUBLIC_URL: api.apiEndpoint,
       PRODUCER_AUTH: 'iam',
       CLAIM_LIFETIME_SECONDS: String(props.claimLifetimeSeconds ?? 30 * 24 * 3600),
@@ -59,12 +70,28 @@ export class EventHubStack extends Stack {
     tables.registry.grantReadWriteData(publish); // reads portals; leases journal ID slots
     tables.bindings.grantReadData(publish);
     tables.journal.grantReadWriteData(publish);
+    storage.deliveryQueue.grantSendMessages(publish);
     api.addRoutes({
       path: '/producer/events',
       methods: [HttpMethod.POST],
       integration: new HttpLambdaIntegration('PublishIntegration', publish),
       authorizer: new HttpIamAuthorizer(),
     });
+
+    // The delivery worker: SQS event source, batches of 10, partial batch failures.
+    const deliver = new ServiceFunction(this, 'Deliver', { entry: DELIVER_ENTRY, environment, timeout: Duration.seconds(DELIVERY_FUNCTION_TIMEOUT_SECONDS) });
+    tables.registry.grantReadWriteData(deliver); // reads installations; stores the tokens it mints
+    tables.deliveries.grantReadWriteData(deliver);
+    storage.deliveryQueue.grantSendMessages(deliver); // retries and deferrals go back with a delay
+    storage.deadLetterQueue.grantSendMessages(deliver); // exhausted retries are parked
+    deliver.addEventSource(new SqsEventSource(storage.deliveryQueue, { batchSize: 10, reportBatchItemFailures: true }));
+
+    // OAuth refresh (SPEC §1): GET or POST. HTTP API routes cannot end in "/", so the SDKs'
+    // `/oauth/token/` reaches the function through the proxy route, which checks the path.
+    const oauth = new ServiceFunction(this, 'OAuthToken', { entry: OAUTH_TOKEN_ENTRY, environment });
+    tables.registry.grantReadWriteData(oauth);
+    const oauthIntegration = new HttpLambdaIntegration('OAuthTokenIntegration', oauth);
+    for (const path of ['/oauth/token', '/oauth/{proxy+}']) api.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.POST], integration: oauthIntegration });
 
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'RegistryTable', { value: tables.registry.tableName });

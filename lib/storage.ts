@@ -1,7 +1,12 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLES, type TableSpec } from '../lambdas/adapters/dynamo/tables';
+import { MAX_RECEIVE_COUNT } from '../lambdas/adapters/sqs/delivery-queue';
+
+/** The delivery function's timeout: the longest handler timeout (60 s) plus room. */
+export const DELIVERY_FUNCTION_TIMEOUT_SECONDS = 90;
 
 export type TableName = TableSpec['name'];
 
@@ -13,6 +18,9 @@ export type TableName = TableSpec['name'];
  */
 export class Storage extends Construct {
   readonly tables: Record<TableName, Table>;
+  /** Online deliveries (SPEC §6), and where exhausted or malformed ones are parked. */
+  readonly deliveryQueue: Queue;
+  readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -44,5 +52,20 @@ export class Storage extends Construct {
       tables[spec.name] = table;
     }
     this.tables = tables;
+
+    this.deadLetterQueue = new Queue(this, 'DeliveryDeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.deliveryQueue = new Queue(this, 'DeliveryQueue', {
+      // Six times the delivery function's timeout, as AWS advises for an SQS event source.
+      visibilityTimeout: Duration.seconds(6 * DELIVERY_FUNCTION_TIMEOUT_SECONDS),
+      retentionPeriod: Duration.days(4),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Same count as the local runtime (local/sqs.ts): a message the worker keeps failing is parked.
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
   }
 }
