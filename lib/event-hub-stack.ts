@@ -97,5 +97,7 @@ export class EventHubStack extends Stack {
     new CfnOutput(this, 'RegistryTable', { value: tables.registry.tableName });
     new CfnOutput(this, 'BindingsTable', { value: tables.bindings.tableName });
     new CfnOutput(this, 'JournalTable', { value: tables.journal.tableName });
+    new CfnOutput(this, 'DeliveriesTable', { value: tables.deliveries.tableName });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: storage.deadLetterQueue.queueUrl });
   }
 }

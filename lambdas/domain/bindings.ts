@@ -65,15 +65,27 @@ function bindingUser(caller: Caller, authType: number | undefined): number {
 }
 
 function bindingOptions(event: string, options: BindRequest['options']): BindingOptions {
-  if (event !== OFFLINE_NOTIFICATION_EVENT) return {};
-  const key = Object.keys(options ?? {}).find((k) => k.toLowerCase() === 'mintimeout');
-  const raw = key === undefined ? undefined : options![key];
-  if (raw === undefined || raw === '') return { minTimeout: DEFAULT_MIN_TIMEOUT };
+  const option = (name: string): unknown => {
+    const key = Object.keys(options ?? {}).find((k) => k.toLowerCase() === name.toLowerCase());
+    return key === undefined ? undefined : options![key];
+  };
+  // Beyond Bitrix24: options[format]=json asks for JSON bodies instead of PHP-style forms.
+  const rawFormat = option('format');
+  let format: BindingOptions['format'];
+  if (rawFormat !== undefined && rawFormat !== '') {
+    const wanted = typeof rawFormat === 'string' ? rawFormat.trim().toLowerCase() : '';
+    if (wanted !== 'json' && wanted !== 'form') throw errors.argument('OPTIONS', 'Option format must be json or form');
+    format = wanted;
+  }
+  const withFormat = format ? { format } : {};
+  if (event !== OFFLINE_NOTIFICATION_EVENT) return withFormat;
+  const raw = option('minTimeout');
+  if (raw === undefined || raw === '') return { minTimeout: DEFAULT_MIN_TIMEOUT, ...withFormat };
   const value = typeof raw === 'string' && /^\s*\d{1,9}\s*$/.test(raw) ? Number(raw) : raw;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_MIN_TIMEOUT) {
     throw errors.argument('OPTIONS', `Option minTimeout must be an integer from 0 to ${MAX_MIN_TIMEOUT} (seconds)`);
   }
-  return { minTimeout: value };
+  return { minTimeout: value, ...withFormat };
 }
 
 /**

@@ -81,6 +81,8 @@ export interface Binding {
 export interface BindingOptions {
   /** ONOFFLINEEVENT only: seconds between notifications. */
   minTimeout?: number;
+  /** Body of this binding's deliveries, when it differs from the deployment's (`options[format]`). */
+  format?: 'form' | 'json';
 }
 
 /** A journal record of an offline queue (SPEC §5). */

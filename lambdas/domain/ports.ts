@@ -107,6 +107,8 @@ export interface DeliveryMessage {
   data: unknown;
   /** Unix seconds of the publish. */
   ts: number;
+  /** The binding's body format, when it asked for one. */
+  format?: 'form' | 'json';
   /** 1 for the first attempt; retries count up. */
   attempt?: number;
   /** Stable id of this delivery across retries (the `webhook-id` header); set when queued. */

@@ -18,6 +18,7 @@ const message = z.object({
   userId: z.number().int().nonnegative(),
   data: z.unknown(),
   ts: z.number().int(),
+  format: z.enum(['form', 'json']).optional(),
   attempt: z.number().int().positive().optional(),
   deliveryId: z.string().min(1).optional(),
 });

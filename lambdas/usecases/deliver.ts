@@ -78,7 +78,7 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
     },
     ...(tokens ? { tokens } : {}),
   });
-  const { body, contentType } = encodePayload(payload, deps.settings.format);
+  const { body, contentType } = encodePayload(payload, message.format ?? deps.settings.format);
   const deliveryId = message.deliveryId ?? `msg_${randomUUID()}`;
   const headers = {
     'content-type': contentType,

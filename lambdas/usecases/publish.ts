@@ -79,6 +79,7 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
           userId: binding.userId !== 0 ? binding.userId : (e.userId ?? 0),
           data: e.data,
           ts,
+          ...(binding.options.format ? { format: binding.options.format } : {}),
         });
         continue;
       }

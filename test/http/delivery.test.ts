@@ -91,6 +91,24 @@ describe('online delivery through SQS and the delivery worker', () => {
     }
   });
 
+  it('sends JSON to a binding that asks for it with options[format]=json', async () => {
+    const sink = await startSink();
+    try {
+      const app = await installUser();
+      await bindOnline(app, 'ONCRMCOMPANYADD', `${sink.url}/json`, '&options[format]=json');
+      await publishEvents(server.url, app.memberId, [{ event: 'ONCRMCOMPANYADD', data: { FIELDS: { ID: 5, TAGS: [] } } }]);
+      const [got] = await sink.waitFor(1);
+      expect(got!.headers['content-type']).toBe('application/json');
+      const body = JSON.parse(got!.body) as Record<string, unknown>;
+      expect(body).toMatchObject({ event: 'ONCRMCOMPANYADD', data: { FIELDS: { ID: 5, TAGS: [] } }, auth: { application_token: app.applicationToken } });
+      // No user caused it and the binding has no auth_type user: no tokens.
+      expect(body.auth).not.toHaveProperty('access_token');
+      expect(new Webhook(app.signingSecret).verify(got!.body, Object.fromEntries(['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((h) => [h, String(got!.headers[h])])))).toEqual(body);
+    } finally {
+      await sink.close();
+    }
+  });
+
   it('refreshes tokens at /oauth/token/ in Bitrix24’s shape, once per refresh token', async () => {
     const app = await installUser();
     const url = `${server.url}/oauth/token/?grant_type=refresh_token&client_id=${app.clientId}&client_secret=${app.clientSecret}&refresh_token=${app.refreshToken}`;

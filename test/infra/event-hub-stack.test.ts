@@ -92,6 +92,6 @@ describe('EventHubStack', () => {
   });
 
   it('outputs the API URL and the table names the admin CLI needs', () => {
-    for (const name of ['ApiUrl', 'RegistryTable', 'BindingsTable', 'JournalTable']) expect(template.findOutputs(name)).not.toEqual({});
+    for (const name of ['ApiUrl', 'RegistryTable', 'BindingsTable', 'JournalTable', 'DeliveriesTable', 'DeadLetterQueueUrl']) expect(template.findOutputs(name)).not.toEqual({});
   });
 });

@@ -98,6 +98,13 @@ describe('planBinding (event.bind rules)', () => {
     expect(codeOf(() => planBinding(caller(), online({ event: 'ONOFFLINEEVENT', eventType: 'offline' }), catalog)).code).toBe('ERROR_ARGUMENT');
   });
 
+  it('takes options[format]=json|form for an online binding and refuses anything else', () => {
+    expect(planBinding(caller(), online({ options: { format: 'JSON' } }), catalog).options).toEqual({ format: 'json' });
+    expect(planBinding(caller(), online({ event: 'ONOFFLINEEVENT', options: { format: 'form', minTimeout: 5 } }), catalog).options).toEqual({ minTimeout: 5, format: 'form' });
+    expect(planBinding(caller(), online({}), catalog).options).toEqual({});
+    expect(codeOf(() => planBinding(caller(), online({ options: { format: 'xml' } }), catalog))).toMatchObject({ code: 'ERROR_ARGUMENT', description: 'Option format must be json or form' });
+  });
+
   it('gives ONOFFLINEEVENT minTimeout 1 by default and validates it', () => {
     expect(planBinding(caller(), online({ event: 'ONOFFLINEEVENT' }), catalog).options).toEqual({ minTimeout: 1 });
     expect(planBinding(caller(), online({ event: 'ONOFFLINEEVENT', options: { minTimeout: '0' } }), catalog).options).toEqual({ minTimeout: 0 });
