@@ -39,6 +39,15 @@ const schema = z.object({
   DELIVERY_FORMAT: z.enum(['form', 'json']).default('form'),
   /** 1 = deliver to private and loopback addresses too (the local runtime's default). */
   HANDLER_ALLOW_PRIVATE: z.enum(['0', '1']).default('0').transform((v) => v === '1'),
+  /**
+   * Where ONOFFLINEEVENT trailing notifications are scheduled: EventBridge Scheduler (AWS) or
+   * the deliveries table, fired by the local runtime.
+   */
+  SCHEDULER: z.enum(['eventbridge', 'dynamodb']).default('eventbridge'),
+  /** EventBridge Scheduler's group, target and role: set on the functions that schedule (publish). */
+  SCHEDULE_GROUP: z.string().min(1).optional(),
+  NOTIFIER_ARN: z.string().min(1).optional(),
+  SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
   /** Delivery attempts are kept this many days. */
   ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   /** Largest request body accepted, in bytes (SPEC §8). */

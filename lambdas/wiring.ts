@@ -5,14 +5,18 @@ import { BindingRepository } from './adapters/dynamo/binding-repository';
 import { DynamoSlotLeaser } from './adapters/dynamo/id-slot-leaser';
 import { JournalRepository } from './adapters/dynamo/journal-repository';
 import { RegistryRepository } from './adapters/dynamo/registry-repository';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { NotificationThrottleRepository } from './adapters/dynamo/notification-throttle-repository';
+import { DynamoScheduleStore } from './adapters/dynamo/schedule-store';
+import { EventBridgeNotificationScheduler } from './adapters/scheduler/eventbridge-scheduler';
 import { DeliveryLogRepository } from './adapters/dynamo/delivery-log-repository';
 import { HttpHandlerSender } from './adapters/http/handler-sender';
 import { SqsDeliveryQueue } from './adapters/sqs/delivery-queue';
 import { config, type Config } from './config';
 import { EventCatalog } from './domain/catalog';
 import { IdGenerator } from './domain/ids';
-import type { DeliveryQueue, HandlerSender } from './domain/ports';
+import type { DeliveryQueue, HandlerSender, NotificationScheduler } from './domain/ports';
 import type { DeliverySettings } from './usecases/deliver';
 
 /**
@@ -24,6 +28,8 @@ export interface Wiring extends Stores {
   db: DynamoDBDocumentClient;
   deliveries: DeliveryQueue;
   deliveryLog: DeliveryLogRepository;
+  throttle: NotificationThrottleRepository;
+  scheduler: NotificationScheduler;
   sender: HandlerSender;
   deliverySettings: DeliverySettings;
   catalog: EventCatalog;
@@ -49,14 +55,36 @@ export function buildStores(
   };
 }
 
+/**
+ * The scheduler of trailing ONOFFLINEEVENT notifications. Built on first use: only publish
+ * schedules, and the notifier cannot carry its own ARN in its environment.
+ */
+export function notificationScheduler(cfg: Config, db: DynamoDBDocumentClient): NotificationScheduler {
+  if (cfg.SCHEDULER === 'dynamodb') return new DynamoScheduleStore(db, cfg.TABLE_DELIVERIES);
+  if (!cfg.SCHEDULE_GROUP || !cfg.NOTIFIER_ARN || !cfg.SCHEDULER_ROLE_ARN) {
+    throw new Error('Invalid configuration: SCHEDULE_GROUP, NOTIFIER_ARN and SCHEDULER_ROLE_ARN are required to schedule with EventBridge Scheduler');
+  }
+  return new EventBridgeNotificationScheduler(new SchedulerClient({ region: cfg.AWS_REGION }), {
+    groupName: cfg.SCHEDULE_GROUP,
+    notifierArn: cfg.NOTIFIER_ARN,
+    roleArn: cfg.SCHEDULER_ROLE_ARN,
+  });
+}
+
 export function buildWiring(cfg: Config): Wiring {
   const db = documentClient({ region: cfg.AWS_REGION, ...(cfg.DYNAMODB_ENDPOINT ? { endpoint: cfg.DYNAMODB_ENDPOINT } : {}) });
+  let scheduler: NotificationScheduler | undefined;
   return {
+    get scheduler() {
+      scheduler ??= notificationScheduler(cfg, db);
+      return scheduler;
+    },
     config: cfg,
     db,
     ...buildStores(db, { registry: cfg.TABLE_REGISTRY, bindings: cfg.TABLE_BINDINGS, journal: cfg.TABLE_JOURNAL }, cfg.CLAIM_LIFETIME_SECONDS),
     deliveries: new SqsDeliveryQueue(sqsClient(cfg), cfg.DELIVERY_QUEUE_URL, cfg.DELIVERY_DLQ_URL),
     deliveryLog: new DeliveryLogRepository(db, cfg.TABLE_DELIVERIES, cfg.ATTEMPT_RETENTION_DAYS * 24 * 3600),
+    throttle: new NotificationThrottleRepository(db, cfg.TABLE_DELIVERIES),
     sender: new HttpHandlerSender(cfg.HANDLER_ALLOW_PRIVATE),
     deliverySettings: {
       publicUrl: cfg.PUBLIC_URL,

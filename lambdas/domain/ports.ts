@@ -1,5 +1,6 @@
 import type { NewBinding } from './bindings';
 import type { HandlerHealth } from './handler-health';
+import type { JournaledChange, TrailingNotification } from './offline-notification';
 import type { PendingWalk } from './pending-selection';
 import type { Binding, Credential, Installation, JournalRecord, Portal, QueueKey } from './model';
 
@@ -158,4 +159,29 @@ export interface DeliveryLog {
   reserveTurn(handler: string, now: number, until: number): Promise<boolean>;
   recordAttempt(attempt: DeliveryAttempt): Promise<void>;
   listAttempts(memberId: string, clientId: string, limit: number): Promise<DeliveryAttempt[]>;
+}
+
+/** ONOFFLINEEVENT throttle rows (domain/offline-notification.ts), one per binding. */
+export interface NotificationThrottle {
+  /** Opens a new window ending at `windowEnd` if none is open at `now`; true for the one caller that did. */
+  tryLead(key: string, now: number, windowEnd: number): Promise<boolean>;
+  /**
+   * Inside an open window, marks its trailing notification (keeping `change` for its payload);
+   * returns the window's end for the one caller that marked it, undefined otherwise.
+   */
+  tryTrail(key: string, now: number, change: JournaledChange): Promise<number | undefined>;
+  /** The change a trailing notification for `windowEnd` announces; undefined when the row no longer waits for it. */
+  pendingTrailing(key: string, windowEnd: number): Promise<JournaledChange | undefined>;
+  /**
+   * Ends the trailing wait for `windowEnd`, opening a window to `nextWindowEnd` (0: none).
+   * True for the one caller that did it while the row still waited (a publish that opened a
+   * window meanwhile wins, and its notification stands for the records).
+   */
+  closeTrailing(key: string, windowEnd: number, nextWindowEnd: number): Promise<boolean>;
+}
+
+/** One-time schedules (EventBridge Scheduler on AWS; DynamoDB and a timer locally). */
+export interface NotificationScheduler {
+  /** Schedules `input` for the notifier at `at` (unix ms); a schedule of the same name is left as it is. */
+  scheduleAt(name: string, at: number, input: TrailingNotification): Promise<void>;
 }

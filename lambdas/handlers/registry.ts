@@ -16,3 +16,4 @@ export const REST_METHOD_ENTRIES: Readonly<Record<string, string>> = {
 export const PUBLISH_ENTRY = 'publish';
 export const DELIVER_ENTRY = 'deliver';
 export const OAUTH_TOKEN_ENTRY = 'oauth-token';
+export const NOTIFY_ENTRY = 'notify';

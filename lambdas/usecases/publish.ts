@@ -3,6 +3,7 @@ import { forEachLimited } from '../domain/concurrency';
 import { errors } from '../domain/errors';
 import { messageIdOf } from '../domain/journal';
 import type { Binding, QueueKey } from '../domain/model';
+import { considerNotifications, type ApplicationChange, type NotificationDeps } from './offline-notification';
 import type { BindingStore, DeliveryMessage, DeliveryQueue, JournalStore, JournalWrite, RegistryStore } from '../domain/ports';
 
 export interface PublishedEvent {
@@ -21,12 +22,14 @@ export interface PublishRequest {
 
 export interface PublishResult {
   deliveries_queued: number;
+  /** ONOFFLINEEVENT notifications queued now (trailing ones are scheduled, not counted). */
+  notifications_queued: number;
   records_created: number;
   records_merged: number;
   records_suppressed: number;
 }
 
-export interface PublishDeps {
+export interface PublishDeps extends NotificationDeps {
   registry: RegistryStore;
   bindings: BindingStore;
   journal: JournalStore;
@@ -43,6 +46,7 @@ export interface PublishDeps {
  *    unless the initiator is that application through that connector (it caused the change).
  * 4. Within one request, later writes of the same object win: one write per (queue, MESSAGE_ID).
  * 5. Write the journal queues, then queue the deliveries.
+ * 6. Consider the ONOFFLINEEVENT bindings of each application that got records (SPEC §7).
  */
 export async function publish(deps: PublishDeps, request: PublishRequest, now: number): Promise<PublishResult> {
   const portal = await deps.registry.getPortal(request.memberId);
@@ -62,7 +66,7 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
 
   const ts = Math.floor(now / 1000);
   const deliveries: DeliveryMessage[] = [];
-  const queues = new Map<string, { queue: QueueKey; writes: Map<string, JournalWrite> }>();
+  const queues = new Map<string, { queue: QueueKey; writes: Map<string, JournalWrite>; userId: number }>();
   let suppressed = 0;
   let superseded = 0;
 
@@ -89,7 +93,7 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
       }
       const queue: QueueKey = { memberId: binding.memberId, clientId: binding.clientId, connector: binding.connector };
       const queueId = JSON.stringify([queue.clientId, queue.connector]);
-      const entry = queues.get(queueId) ?? { queue, writes: new Map<string, JournalWrite>() };
+      const entry = queues.get(queueId) ?? { queue, writes: new Map<string, JournalWrite>(), userId: e.userId ?? 0 };
       queues.set(queueId, entry);
       messageId ??= messageIdOf(e.event, e.data, e.messageId);
       if (entry.writes.has(messageId)) superseded++;
@@ -104,15 +108,20 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
 
   let created = 0;
   let merged = superseded;
-  await forEachLimited([...queues.values()], 4, async ({ queue, writes }) => {
+  const changes = new Map<string, ApplicationChange>();
+  await forEachLimited([...queues.values()], 4, async ({ queue, writes, userId }) => {
     const result = await deps.journal.write(queue, [...writes.values()], now);
     created += result.created;
     merged += result.merged;
+    const [first] = writes.values();
+    if (first && !changes.has(queue.clientId)) changes.set(queue.clientId, { change: { event: first.eventName, type: result.created > 0 ? 'add' : 'update' }, userId });
   });
   if (deliveries.length > 0) await deps.deliveries.enqueue(deliveries);
+  const notifications = await considerNotifications(deps, request.memberId, changes, now);
 
   return {
     deliveries_queued: deliveries.length,
+    notifications_queued: notifications,
     records_created: created,
     records_merged: merged,
     records_suppressed: suppressed,

@@ -12,7 +12,7 @@ async function callerOf(token: string) {
 
 function deps(): PublishDeps & { deliveries: RecordingDeliveryQueue } {
   const w = wiring();
-  return { registry: w.registry, bindings: w.bindings, journal: w.journal, catalog: w.catalog, deliveries: new RecordingDeliveryQueue() };
+  return { registry: w.registry, bindings: w.bindings, journal: w.journal, catalog: w.catalog, throttle: w.throttle, scheduler: w.scheduler, deliveries: new RecordingDeliveryQueue() };
 }
 
 describe('publish (use case against DynamoDB Local)', () => {
@@ -27,7 +27,7 @@ describe('publish (use case against DynamoDB Local)', () => {
 
     const d = deps();
     const result = await publish(d, { memberId: app.memberId, events: [{ event: 'onCrmDealAdd', data: { FIELDS: { ID: 1 } }, userId: 3 }] }, Date.now());
-    expect(result).toEqual({ deliveries_queued: 2, records_created: 2, records_merged: 0, records_suppressed: 0 });
+    expect(result).toEqual({ deliveries_queued: 2, notifications_queued: 0, records_created: 2, records_merged: 0, records_suppressed: 0 });
     expect(d.deliveries.recorded.map((m) => [m.handler, m.userId, m.event])).toEqual([
       ['https://a.example.com/h', 3, 'ONCRMDEALADD'],
       ['https://b.example.com/h', 9, 'ONCRMDEALADD'],
@@ -61,7 +61,7 @@ describe('publish (use case against DynamoDB Local)', () => {
     const messageId = 'f'.repeat(32);
     const events = Array.from({ length: 100 }, (_, i) => ({ event: 'ONCRMDEALUPDATE', data: { FIELDS: { ID: 1 }, n: i }, messageId }));
     const result = await publish(deps(), { memberId: app.memberId, events }, Date.now());
-    expect(result).toEqual({ deliveries_queued: 0, records_created: 1, records_merged: 99, records_suppressed: 0 });
+    expect(result).toEqual({ deliveries_queued: 0, notifications_queued: 0, records_created: 1, records_merged: 99, records_suppressed: 0 });
     const [only] = await w.journal.readAll({ memberId: app.memberId, clientId: app.clientId, connector: '' }, Date.now());
     expect(only).toMatchObject({ messageId, eventData: { FIELDS: { ID: 1 }, n: 99 } });
   });

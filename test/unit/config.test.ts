@@ -1,4 +1,7 @@
+import { DynamoScheduleStore } from '../../lambdas/adapters/dynamo/schedule-store';
+import { EventBridgeNotificationScheduler } from '../../lambdas/adapters/scheduler/eventbridge-scheduler';
 import { parseConfig } from '../../lambdas/config';
+import { notificationScheduler } from '../../lambdas/wiring';
 
 const base = {
   TABLE_REGISTRY: 'r',
@@ -8,6 +11,9 @@ const base = {
   DELIVERY_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/1/q',
   DELIVERY_DLQ_URL: 'https://sqs.eu-central-1.amazonaws.com/1/dlq',
   PUBLIC_URL: 'https://api.example.com/',
+  SCHEDULE_GROUP: 'g',
+  NOTIFIER_ARN: 'arn:aws:lambda:eu-central-1:1:function:notify',
+  SCHEDULER_ROLE_ARN: 'arn:aws:iam::1:role/scheduler',
 };
 
 describe('parseConfig', () => {
@@ -22,6 +28,13 @@ describe('parseConfig', () => {
   it('fails fast naming the missing variable', () => {
     expect(() => parseConfig({ ...base, TABLE_JOURNAL: undefined })).toThrow(/TABLE_JOURNAL/);
     expect(() => parseConfig({ ...base, ACCESS_TOKEN_TTL_SECONDS: 'soon' })).toThrow(/ACCESS_TOKEN_TTL_SECONDS/);
+  });
+
+  it('needs the schedule group, notifier and role only where EventBridge Scheduler is used', () => {
+    const db = {} as never;
+    expect(() => notificationScheduler(parseConfig({ ...base, NOTIFIER_ARN: undefined }), db)).toThrow(/NOTIFIER_ARN/);
+    expect(notificationScheduler(parseConfig(base), db)).toBeInstanceOf(EventBridgeNotificationScheduler);
+    expect(notificationScheduler(parseConfig({ ...base, SCHEDULER: 'dynamodb', NOTIFIER_ARN: undefined }), db)).toBeInstanceOf(DynamoScheduleStore);
   });
 
   it('needs a producer key when producers authenticate with one', () => {

@@ -1,0 +1,53 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { TrailingNotification } from '../../domain/offline-notification';
+import type { NotificationScheduler } from '../../domain/ports';
+import { queryAll } from './query-all';
+
+export interface DueSchedule {
+  name: string;
+  at: number;
+  input: TrailingNotification;
+}
+
+/**
+ * The local runtime's scheduler: schedules kept in the deliveries table (pk `SCHEDULE`,
+ * sk = the schedule name, so a name is scheduled once), which local/scheduler.ts fires
+ * in-process at their time. Kept in DynamoDB Local on disk, a schedule survives a restart.
+ */
+export class DynamoScheduleStore implements NotificationScheduler {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async scheduleAt(name: string, at: number, input: TrailingNotification): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: 'SCHEDULE', sk: name, at, input: JSON.stringify(input) },
+          ConditionExpression: 'attribute_not_exists(sk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async list(): Promise<DueSchedule[]> {
+    const items = await queryAll(this.db, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'SCHEDULE' } });
+    return items.map((i) => ({ name: i.sk as string, at: i.at as number, input: JSON.parse(i.input as string) as TrailingNotification }));
+  }
+
+  /** Removes a schedule before it runs; false when another runner took it first. */
+  async take(name: string): Promise<boolean> {
+    try {
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: 'SCHEDULE', sk: name }, ConditionExpression: 'attribute_exists(sk)' }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
