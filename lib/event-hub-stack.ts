@@ -1,10 +1,12 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import { DELIVER_ENTRY, OAUTH_TOKEN_ENTRY, PUBLISH_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
+import { DELIVER_ENTRY, NOTIFY_ENTRY, OAUTH_TOKEN_ENTRY, PUBLISH_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
 import { ServiceFunction } from './service-function';
 import { DELIVERY_FUNCTION_TIMEOUT_SECONDS, Storage, type TableName } from './storage';
 
@@ -50,6 +52,7 @@ export class EventHubStack extends Stack {
       DELIVERY_RETRIES: String(props.deliveryRetries ?? 0),
       HANDLER_ALLOW_PRIVATE: props.handlerAllowPrivate ? '1' : '0',
       PUBLIC_URL: api.apiEndpoint,
+      SCHEDULER: 'eventbridge',
       PRODUCER_AUTH: 'iam',
       CLAIM_LIFETIME_SECONDS: String(props.claimLifetimeSeconds ?? 30 * 24 * 3600),
     };
@@ -66,7 +69,34 @@ export class EventHubStack extends Stack {
       }
     }
 
-    const publish = new ServiceFunction(this, 'Publish', { entry: PUBLISH_ENTRY, environment, timeout: Duration.seconds(30) });
+    // ONOFFLINEEVENT (SPEC §7): the notifier sends trailing notifications; EventBridge Scheduler
+    // invokes it through a role that may invoke only it; publish creates the one-time schedules.
+    const notifier = new ServiceFunction(this, 'Notify', { entry: NOTIFY_ENTRY, environment });
+    tables.registry.grantReadData(notifier);
+    tables.bindings.grantReadData(notifier);
+    tables.journal.grantReadData(notifier); // is anything pending?
+    tables.deliveries.grantReadWriteData(notifier); // the throttle row
+    storage.deliveryQueue.grantSendMessages(notifier);
+    const scheduleGroup = new ScheduleGroup(this, 'NotificationSchedules', { removalPolicy: RemovalPolicy.DESTROY });
+    const schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      description: 'EventBridge Scheduler: invokes the ONOFFLINEEVENT notifier, nothing else',
+    });
+    notifier.grantInvoke(schedulerRole);
+
+    const publish = new ServiceFunction(this, 'Publish', {
+      entry: PUBLISH_ENTRY,
+      environment: { ...environment, SCHEDULE_GROUP: scheduleGroup.scheduleGroupName, NOTIFIER_ARN: notifier.functionArn, SCHEDULER_ROLE_ARN: schedulerRole.roleArn },
+      timeout: Duration.seconds(30),
+    });
+    publish.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['scheduler:CreateSchedule'],
+        resources: [this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${scheduleGroup.scheduleGroupName}/*` })],
+      }),
+    );
+    schedulerRole.grantPassRole(publish.grantPrincipal);
+    tables.deliveries.grantReadWriteData(publish); // the throttle rows
     tables.registry.grantReadWriteData(publish); // reads portals; leases journal ID slots
     tables.bindings.grantReadData(publish);
     tables.journal.grantReadWriteData(publish);

@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from './dynamodb';
 import { createLocalServer } from './server';
 import { startLocalSqs, startPoller, type LocalSqs, type SqsHandler } from './sqs';
-import { sqsClient } from '../lambdas/wiring';
+import { sqsClient, wiring } from '../lambdas/wiring';
+import { DynamoScheduleStore } from '../lambdas/adapters/dynamo/schedule-store';
+import { startLocalScheduler, type NotifyHandler } from './scheduler';
 
 /** Local table names; the deployed stack gets names from CDK. */
 export const LOCAL_TABLES = { registry: 'b24-registry', bindings: 'b24-bindings', journal: 'b24-journal', deliveries: 'b24-deliveries' } as const;
@@ -44,6 +46,7 @@ const alive = (pid: number | undefined): boolean => {
   }
 };
 
+const loadNotifyHandler = async (): Promise<NotifyHandler> => ((await import('../lambdas/handlers/notify')) as unknown as { handler: NotifyHandler }).handler;
 const loadDeliverHandler = async (): Promise<SqsHandler> => ((await import('../lambdas/handlers/deliver')) as unknown as { handler: SqsHandler }).handler;
 
 export const runtimeFilePath = (dataDir: string) => join(dataDir, 'runtime.json');
@@ -104,6 +107,7 @@ export function localEnvironment(endpoint: string, publicUrl: string, producerKe
     PUBLIC_URL: publicUrl,
     PRODUCER_AUTH: 'key',
     PRODUCER_KEY: producerKey,
+    SCHEDULER: 'dynamodb',
     // Handlers on this machine are the point of a local stack; HANDLER_ALLOW_PRIVATE=0 tries the guard.
     HANDLER_ALLOW_PRIVATE: process.env.HANDLER_ALLOW_PRIVATE ?? '1',
   };
@@ -133,6 +137,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const cfg = config();
     const poller = startPoller(sqsClient(cfg), sqs.queueUrl, loadDeliverHandler, { concurrency: 4, log });
     log(`delivery worker polling (4 at a time; handlers on private addresses ${cfg.HANDLER_ALLOW_PRIVATE ? 'allowed' : 'refused'})`);
+    const scheduler = startLocalScheduler(new DynamoScheduleStore(wiring().db, cfg.TABLE_DELIVERIES), loadNotifyHandler, { intervalMs: 250, log });
+    log('scheduler firing ONOFFLINEEVENT trailing notifications (kept in DynamoDB Local)');
     const server = createLocalServer({ maxBodyBytes: cfg.MAX_BODY_BYTES });
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
@@ -155,6 +161,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       async stop() {
         await new Promise<void>((r) => server.close(() => r()));
         server.closeAllConnections();
+        await scheduler.stop();
         await poller.stop();
         await sqs?.stop();
         await dynamo.stop();

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import qs from 'qs';
 import { Webhook } from 'standardwebhooks';
 import type { DeliveryMessage } from '../../lambdas/domain/ports';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs/delivery-queue';
 import { deliver } from '../../lambdas/usecases/deliver';
-import { sqsClient, wiring } from '../../lambdas/wiring';
-import { startPoller, type Poller, type SqsHandler } from '../../local/sqs';
-import { get, installUser, postForm, publishEvents, startTestServer, type InstalledUser, type TestServer } from '../support/fixtures';
+import { wiring } from '../../lambdas/wiring';
+import { startDeliveryHarness, type DeliveryHarness } from '../support/delivery-harness';
+import { get, installUser, postForm, publishEvents, type InstalledUser, type TestServer } from '../support/fixtures';
 import { startSink } from '../support/sink';
 
 /**
@@ -15,33 +15,18 @@ import { startSink } from '../support/sink';
  * queue on the emulator, the delivery handler driven by the local poller as Lambda's event
  * source mapping would, and real HTTP handlers on loopback.
  */
+let harness: DeliveryHarness;
 let sqs: SQSClient;
 let server: TestServer;
-let poller: Poller;
-let queueUrl: string;
 let deadLetterUrl: string;
-const saved = { queue: process.env.DELIVERY_QUEUE_URL, dlq: process.env.DELIVERY_DLQ_URL };
+let queueUrl: string;
 
 beforeAll(async () => {
-  sqs = sqsClient({ AWS_REGION: 'us-east-1', SQS_ENDPOINT: process.env.SQS_ENDPOINT! });
-  const name = `deliveries-${randomBytes(4).toString('hex')}`;
-  deadLetterUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl!;
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] }));
-  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: '5', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: 2 }) } }))).QueueUrl!;
-  process.env.DELIVERY_QUEUE_URL = queueUrl;
-  process.env.DELIVERY_DLQ_URL = deadLetterUrl;
-  server = await startTestServer();
-  const handler = async () => ((await import('../../lambdas/handlers/deliver')) as unknown as { handler: SqsHandler }).handler;
-  poller = startPoller(sqs, queueUrl, handler, { concurrency: 4, log: () => undefined });
+  harness = await startDeliveryHarness();
+  ({ sqs, server, queueUrl, deadLetterUrl } = harness);
 });
 
-afterAll(async () => {
-  await poller.stop();
-  await server.close();
-  sqs.destroy();
-  process.env.DELIVERY_QUEUE_URL = saved.queue;
-  process.env.DELIVERY_DLQ_URL = saved.dlq;
-});
+afterAll(() => harness.close());
 
 const rest = (method: string, token: string) => `${server.url}/rest/${method}?auth=${token}`;
 

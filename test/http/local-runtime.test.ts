@@ -177,6 +177,38 @@ describe('npm start (the local runtime as a developer runs it)', () => {
     }
   });
 
+  it('delivers an ONOFFLINEEVENT trailing notification after a restart in the middle of its window', async () => {
+    const sink = await startSink();
+    try {
+      const dir = newDir();
+      const port = await freePort();
+      const first = await npmStart(port, dir);
+      running.push(first);
+      const memberId = 'c'.repeat(32);
+      const app = await admin(dir, ['install', '--member-id', memberId, '--domain', 'c.example.com', '--client-id', 'local.trailing', '--user-id', '1', '--admin']);
+      const token = app.access_token as string;
+      await postForm(`${first.url}/rest/event.bind?auth=${token}`, 'event=ONCRMDEALADD&event_type=offline');
+      await postForm(`${first.url}/rest/event.bind?auth=${token}`, `event=ONOFFLINEEVENT&handler=${encodeURIComponent(`${sink.url}/offline`)}&options[minTimeout]=4`);
+      const producerKey = readFileSync(join(dir, 'producer-key'), 'utf8').trim();
+      const publish = (id: number) => postJson(`${first.url}/producer/events`, { member_id: memberId, events: [{ event: 'ONCRMDEALADD', data: { FIELDS: { ID: id } } }] }, { authorization: `Bearer ${producerKey}` });
+      expect((await publish(1)).body.result).toMatchObject({ notifications_queued: 1 });
+      expect((await publish(2)).body.result).toMatchObject({ notifications_queued: 0 }); // the trailing one is scheduled
+      await sink.waitFor(1);
+      await interrupt(first);
+
+      // Down through the window's end; the schedule waits in DynamoDB Local on disk.
+      await new Promise((r) => setTimeout(r, 4500));
+      const second = await npmStart(port, dir);
+      running.push(second);
+      const [, trailing] = await sink.waitFor(2, 20_000);
+      expect(trailing!.body).toContain('event=ONOFFLINEEVENT');
+      expect(trailing!.body).toContain('data%5BminTimeout%5D=4');
+      await interrupt(second);
+    } finally {
+      await sink.close();
+    }
+  });
+
   it('recovers after kill -9: the orphaned DynamoDB Local is stopped and the data is kept', async () => {
     const dir = newDir();
     const port = await freePort();

@@ -49,9 +49,9 @@ describe('EventHubStack', () => {
     });
   });
 
-  it('has one arm64 Node.js 22 function per REST method plus publish, delivery and OAuth, with the table names in its environment', () => {
+  it('has one arm64 Node.js 22 function per REST method plus publish, delivery, OAuth and notifier, with the table names in its environment', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler');
-    expect(functions).toHaveLength(Object.keys(REST_METHOD_ENTRIES).length + 3);
+    expect(functions).toHaveLength(Object.keys(REST_METHOD_ENTRIES).length + 4);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'TABLE_DELIVERIES', 'DELIVERY_QUEUE_URL', 'DELIVERY_DLQ_URL', 'PUBLIC_URL', 'PRODUCER_AUTH']));
@@ -69,6 +69,21 @@ describe('EventHubStack', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /oauth/token' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /oauth/{proxy+}' });
+  });
+
+  it('lets EventBridge Scheduler invoke only the notifier, and publish create only schedules in its group', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', {});
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })] } },
+    });
+    const [[roleId, role]] = Object.entries(roles) as [[string, { Properties: { AssumeRolePolicyDocument: { Statement: { Condition: unknown }[] } } }]];
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0]!.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
+    expect(policyActionsOf(roleId)).toEqual(['lambda:InvokeFunction']);
+    const publishActions = policyActionsOf('Publish');
+    expect(publishActions).toEqual(expect.arrayContaining(['scheduler:CreateSchedule', 'iam:PassRole', 'sqs:SendMessage']));
+    expect(publishActions).not.toContain('scheduler:DeleteSchedule');
+    const publish = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f.Properties.Environment.Variables).includes('NOTIFIER_ARN'));
+    expect(Object.keys(publish!.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['SCHEDULE_GROUP', 'NOTIFIER_ARN', 'SCHEDULER_ROLE_ARN']));
   });
 
   it('routes both path styles with and without .json to each method, and the producer route through IAM', () => {
