@@ -17,3 +17,4 @@ export const PUBLISH_ENTRY = 'publish';
 export const DELIVER_ENTRY = 'deliver';
 export const OAUTH_TOKEN_ENTRY = 'oauth-token';
 export const NOTIFY_ENTRY = 'notify';
+export const REST_FALLBACK_ENTRY = 'rest-fallback';
