@@ -14,7 +14,8 @@ export interface ServiceFunctionProps {
 }
 
 /**
- * Every function of the service, set up once: Node.js 22 on arm64 (Lambda deprecated 20 in 2026; bundles target Node 20 syntax so the code also runs on the local Node 20), one esbuild bundle per
+ * Every function of the service, set up once: Node.js 24 (Lambda's latest) on arm64 (bundles
+ * target Node 20 syntax, so the same code runs on the local Node 20), one esbuild bundle per
  * entry (minified, source maps, AWS SDK v3 bundled so it is tree-shaken), two weeks of logs,
  * X-Ray tracing.
  */
@@ -23,7 +24,7 @@ export class ServiceFunction extends NodejsFunction {
     super(scope, id, {
       entry: join(__dirname, '..', 'lambdas', 'handlers', `${props.entry}.ts`),
       handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),

@@ -49,11 +49,11 @@ describe('EventHubStack', () => {
     });
   });
 
-  it('has one arm64 Node.js 22 function per REST method plus publish, delivery, OAuth and notifier, with the table names in its environment', () => {
+  it('has one arm64 Node.js 24 function per REST method plus publish, delivery, OAuth, notifier and the REST fallback, with the table names in its environment', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler');
-    expect(functions).toHaveLength(Object.keys(REST_METHOD_ENTRIES).length + 4);
+    expect(functions).toHaveLength(Object.keys(REST_METHOD_ENTRIES).length + 5);
     for (const fn of functions) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'TABLE_DELIVERIES', 'DELIVERY_QUEUE_URL', 'DELIVERY_DLQ_URL', 'PUBLIC_URL', 'PRODUCER_AUTH']));
       expect(fn.Properties.Environment.Variables.PRODUCER_AUTH).toBe('iam');
       expect(fn.Properties.Environment.Variables.HANDLER_ALLOW_PRIVATE).toBe('0');
@@ -94,6 +94,25 @@ describe('EventHubStack', () => {
       }
     }
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /producer/events', AuthorizationType: 'AWS_IAM' });
+    // Other spellings and a trailing "/" go to the fallback, which answers a 308 to the canonical route.
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'ANY /rest/{proxy+}' });
+  });
+
+  it('keeps the stateful resources in Storage and the stateless ones in Service', () => {
+    const idsOf = (type: string) => Object.keys(template.findResources(type));
+    for (const id of [...idsOf('AWS::DynamoDB::Table'), ...idsOf('AWS::SQS::Queue')]) expect(id).toMatch(/^Storage/);
+    for (const id of [...idsOf('AWS::Lambda::Function'), ...idsOf('AWS::ApiGatewayV2::Api')]) expect(id).toMatch(/^Service|^CustomResource|^LogRetention/);
+  });
+
+  it('alarms on DLQ depth, the delivery failure rate, every function’s errors and throttles, and API 5xx, all to one topic', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const functions = Object.keys(template.findResources('AWS::Lambda::Function')).length;
+    expect(alarms).toHaveLength(1 + 1 + 2 * functions + 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 1 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(attempts >= 20, 100 * failures / attempts, 0)' })]), Threshold: 50 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx', Namespace: 'AWS/ApiGateway', Threshold: 5 });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: Match.stringLikeRegexp('outcome.kind = "failed"'), MetricTransformations: [Match.objectLike({ MetricName: 'DeliveryFailures' })] });
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmsTopic/) }]);
   });
 
   it('grants read-only access where a function only reads, and no wildcard actions', () => {
@@ -107,6 +126,14 @@ describe('EventHubStack', () => {
   });
 
   it('outputs the API URL and the table names the admin CLI needs', () => {
-    for (const name of ['ApiUrl', 'RegistryTable', 'BindingsTable', 'JournalTable', 'DeliveriesTable', 'DeadLetterQueueUrl']) expect(template.findOutputs(name)).not.toEqual({});
+    for (const name of ['ApiUrl', 'RegistryTable', 'BindingsTable', 'JournalTable', 'DeliveriesTable', 'DeadLetterQueueUrl', 'AlarmTopicArn']) expect(template.findOutputs(name)).not.toEqual({});
+  });
+});
+
+describe('EventHubStack template', () => {
+  it('matches the reviewed snapshot (asset hashes normalized)', () => {
+    // Bundle hashes change with every code change; everything else is the reviewed shape.
+    const normalized = JSON.parse(JSON.stringify(template.toJSON()).replace(/[0-9a-f]{64}/g, 'HASH')) as unknown;
+    expect(normalized).toMatchSnapshot();
   });
 });
