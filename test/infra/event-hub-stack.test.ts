@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CONFIG_VARIABLES, parseConfig } from '../../lambdas/config';
 import { REST_METHOD_ENTRIES } from '../../lambdas/handlers/registry';
 import { EventHubStack } from '../../lib/event-hub-stack';
 
@@ -57,6 +58,16 @@ describe('EventHubStack', () => {
       expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'TABLE_DELIVERIES', 'DELIVERY_QUEUE_URL', 'DELIVERY_DLQ_URL', 'PUBLIC_URL', 'PRODUCER_AUTH']));
       expect(fn.Properties.Environment.Variables.PRODUCER_AUTH).toBe('iam');
       expect(fn.Properties.Environment.Variables.HANDLER_ALLOW_PRIVATE).toBe('0');
+    }
+  });
+
+  it('sets on each function only variables the config module knows, and enough for it to start', () => {
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler')) {
+      const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
+      expect(Object.keys(variables).filter((name) => name !== 'NODE_OPTIONS' && !CONFIG_VARIABLES.includes(name))).toEqual([]);
+      // Tokens (table names, URLs) become placeholders; the config must then parse.
+      const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : k.endsWith('_URL') ? 'https://placeholder.example.com/x' : 'placeholder']));
+      expect(() => parseConfig(env)).not.toThrow();
     }
   });
 
