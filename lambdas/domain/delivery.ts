@@ -13,6 +13,9 @@ const WITHOUT_TOKENS = new Set(['ONAPPUNINSTALL']);
 
 export type TokenGrant = 'none' | 'access' | 'access+refresh';
 
+/** The longest delay a queued delivery can get (SQS's limit); a longer wait is taken in steps. */
+export const MAX_DELAY_SECONDS = 900;
+
 /** The tokens an event's delivery carries for user `userId` (0 = no user context). */
 export function tokenGrant(event: string, userId: number): TokenGrant {
   if (userId <= 0 || WITHOUT_TOKENS.has(event)) return 'none';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { buildPayload, encodePayload, signatureHeaders, tokenGrant, type PayloadFormat } from '../domain/delivery';
+import { buildPayload, encodePayload, MAX_DELAY_SECONDS, signatureHeaders, tokenGrant, type PayloadFormat } from '../domain/delivery';
 import { afterAttempt, decide, worthStoring } from '../domain/handler-health';
 import type { Installation, Portal } from '../domain/model';
 import type { DeliveryLog, DeliveryMessage, DeliveryQueue, HandlerSender, RegistryStore } from '../domain/ports';
@@ -28,9 +28,6 @@ export type DeliveryOutcome =
   | { kind: 'failed'; status: number; error: string; retryInSeconds?: number; parked?: boolean }
   | { kind: 'deferred'; waitSeconds: number }
   | { kind: 'dropped'; reason: string };
-
-/** SQS's longest delay: a delivery deferred for longer is deferred again when it comes back. */
-const MAX_DELAY_SECONDS = 900;
 
 /**
  * One delivery to an online handler (SPEC §6):

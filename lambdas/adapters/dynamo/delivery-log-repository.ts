@@ -27,7 +27,8 @@ export class DeliveryLogRepository implements DeliveryLog {
   async getHealth(handler: string): Promise<HandlerHealth> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: healthKey(handler) }));
     if (!Item) return HEALTHY;
-    return { latencyMs: Item.latencyMs as number, failures: Item.failures as number, nextAt: Item.nextAt as number };
+    const number = (value: unknown) => (typeof value === 'number' ? value : 0);
+    return { latencyMs: number(Item.latencyMs), failures: number(Item.failures), nextAt: number(Item.nextAt) };
   }
 
   async putHealth(handler: string, health: HandlerHealth): Promise<void> {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { MAX_DELAY_SECONDS } from '../../domain/delivery';
 import type { DeliveryMessage, DeliveryQueue } from '../../domain/ports';
 
-/** SQS allows 10 entries per SendMessageBatch and a delay of at most 900 s. */
+/** SQS allows 10 entries per SendMessageBatch. */
 const BATCH = 10;
-export const MAX_DELAY_SECONDS = 900;
 /** Receives of one message before SQS parks it in the DLQ (local runtime and CDK stack alike). */
 export const MAX_RECEIVE_COUNT = 5;
 
