@@ -37,7 +37,11 @@ const ACCESS: Record<string, Partial<Record<TableName, 'read' | 'write'>>> = {
   'event.offline.list': { registry: 'read', journal: 'read' },
   'event.offline.clear': { registry: 'read', journal: 'write' },
   'event.offline.error': { registry: 'read', journal: 'write' },
+  'event.test': { registry: 'read', bindings: 'read' },
 };
+
+/** REST methods that queue deliveries. */
+const QUEUES_DELIVERIES = new Set(['event.test']);
 
 /**
  * The stateless part: the HTTP API, one Lambda per REST method plus publish, delivery,
@@ -89,6 +93,7 @@ export class Service extends Construct {
         if (level === 'write') tables[table as TableName].grantReadWriteData(restFn);
         else tables[table as TableName].grantReadData(restFn);
       }
+      if (QUEUES_DELIVERIES.has(method)) storage.deliveryQueue.grantSendMessages(restFn);
       const integration = new HttpLambdaIntegration(`Rest-${entry}-Integration`, restFn);
       for (const path of [`/rest/${method}`, `/rest/${method}.json`, `/rest/{userId}/{secret}/${method}`, `/rest/{userId}/{secret}/${method}.json`]) {
         api.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.POST], integration });

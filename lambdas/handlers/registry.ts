@@ -11,6 +11,7 @@ export const REST_METHOD_ENTRIES: Readonly<Record<string, string>> = {
   'event.offline.list': 'event-offline-list',
   'event.offline.clear': 'event-offline-clear',
   'event.offline.error': 'event-offline-error',
+  'event.test': 'event-test',
 };
 
 export const PUBLISH_ENTRY = 'publish';

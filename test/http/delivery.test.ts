@@ -94,6 +94,29 @@ describe('online delivery through SQS and the delivery worker', () => {
     }
   });
 
+  it('event.test sends ONAPPTEST with the call’s parameters to the application’s own ONAPPTEST handler', async () => {
+    const sink = await startSink();
+    try {
+      const app = await installUser();
+      const other = await installUser({ memberId: app.memberId });
+      await bindOnline(app, 'ONAPPTEST', `${sink.url}/test`);
+      await bindOnline(other, 'ONAPPTEST', `${sink.url}/other`);
+      const reply = await postForm(rest('event.test', app.accessToken), 'foo=bar&list[]=1&list[]=2&nested[a]=b');
+      expect(reply.body.result).toBe(1);
+      const [got] = await sink.waitFor(1);
+      const body = qs.parse(got!.body) as { event: string; data: { QUERY: Record<string, unknown> }; auth: Record<string, string> };
+      expect(body.event).toBe('ONAPPTEST');
+      expect(body.data.QUERY).toEqual({ foo: 'bar', list: ['1', '2'], nested: { a: 'b' } });
+      // Tokens with a refresh token (application events), for the caller; its own token is not echoed.
+      expect(body.auth).toMatchObject({ user_id: '1', refresh_token: expect.any(String), application_token: app.applicationToken });
+      expect(got!.body).not.toContain(app.accessToken);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(sink.received).toHaveLength(1); // not the other application's handler
+    } finally {
+      await sink.close();
+    }
+  });
+
   it('refreshes tokens at /oauth/token/ in Bitrix24’s shape, once per refresh token', async () => {
     const app = await installUser();
     const url = `${server.url}/oauth/token/?grant_type=refresh_token&client_id=${app.clientId}&client_secret=${app.clientSecret}&refresh_token=${app.refreshToken}`;

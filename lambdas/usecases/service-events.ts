@@ -1,0 +1,33 @@
+import type { Caller } from '../domain/model';
+import type { BindingStore, DeliveryMessage, DeliveryQueue } from '../domain/ports';
+
+/** Events the event service raises itself (SPEC §3, §6; seeds 004). */
+export const TEST_EVENT = 'ONAPPTEST';
+
+/**
+ * `event.test`: sends ONAPPTEST to the calling application's own online ONAPPTEST bindings,
+ * with `data = {QUERY: <the call's parameters>}`, through the delivery queue. Its tokens
+ * (domain/delivery.ts) include a refresh token, for the binding's `auth_type` user or else
+ * the caller. Returns 1, as Bitrix24 does, bound or not.
+ */
+export async function testEvent(
+  deps: { bindings: BindingStore; deliveries: DeliveryQueue },
+  caller: Caller,
+  query: Record<string, unknown>,
+  now: number,
+): Promise<1> {
+  const bindings = (await deps.bindings.listByApplication(caller.memberId, caller.clientId)).filter((b) => b.event === TEST_EVENT && !b.offline);
+  const messages: DeliveryMessage[] = bindings.map((b) => ({
+    memberId: b.memberId,
+    clientId: b.clientId,
+    bindingId: b.id,
+    event: TEST_EVENT,
+    handler: b.handler,
+    userId: b.userId || caller.userId,
+    data: { QUERY: query },
+    ts: Math.floor(now / 1000),
+    ...(b.options.format ? { format: b.options.format } : {}),
+  }));
+  if (messages.length > 0) await deps.deliveries.enqueue(messages);
+  return 1;
+}
