@@ -70,6 +70,11 @@ export function buildPayload(input: { event: string; bindingId: number; data: un
   };
 }
 
+/** The REST base (`client_endpoint`) and OAuth base (`server_endpoint`) of this service. */
+export function endpoints(publicUrl: string): { client_endpoint: string; server_endpoint: string } {
+  return { client_endpoint: `${publicUrl}/rest/`, server_endpoint: `${publicUrl}/oauth/` };
+}
+
 export type PayloadFormat = 'form' | 'json';
 
 /**

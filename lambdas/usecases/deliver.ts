@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { buildPayload, encodePayload, MAX_DELAY_SECONDS, signatureHeaders, tokenGrant, type PayloadFormat } from '../domain/delivery';
+import { buildPayload, encodePayload, endpoints, MAX_DELAY_SECONDS, signatureHeaders, tokenGrant, type PayloadFormat } from '../domain/delivery';
 import { afterAttempt, decide, worthStoring } from '../domain/handler-health';
 import type { Installation, Portal } from '../domain/model';
 import type { DeliveryLog, DeliveryMessage, DeliveryQueue, HandlerSender, RegistryStore } from '../domain/ports';
-import { endpoints } from './installations';
 import { mintTokens, type TokenSettings } from './tokens';
 
 export interface DeliverySettings extends TokenSettings {

@@ -1,5 +1,6 @@
-import { hashSecret, newClientSecret, newShortSecret, newToken } from '../domain/credentials';
-import { newSigningSecret } from '../domain/delivery';
+import { hashSecret, newClientSecret, newShortSecret } from '../domain/credentials';
+import { endpoints, newSigningSecret } from '../domain/delivery';
+import { mintTokens } from './tokens';
 import { errors } from '../domain/errors';
 import type { AppStatus, Installation } from '../domain/model';
 import type { BindingStore, JournalStore, RegistryStore } from '../domain/ports';
@@ -29,10 +30,6 @@ export interface InstallRequest {
 
 export const DEFAULT_SCOPES = ['crm', 'task', 'user'];
 
-/** The REST base (`client_endpoint`) and OAuth base (`server_endpoint`) of this service. */
-export function endpoints(publicUrl: string): { client_endpoint: string; server_endpoint: string } {
-  return { client_endpoint: `${publicUrl}/rest/`, server_endpoint: `${publicUrl}/oauth/` };
-}
 
 /**
  * The operator's `install` (SPEC §1, provisioning).
@@ -76,14 +73,12 @@ export async function install(deps: InstallationDeps, request: InstallRequest, n
   };
 
   const base = { memberId: request.memberId, clientId: request.clientId, userId: request.userId, admin: request.admin, generation: installation.generation };
-  const accessToken = newToken();
-  const refreshToken = newToken();
   const webhookSecret = newShortSecret();
   const previousWebhook = installation.webhooks[String(request.userId)];
   installation.webhooks[String(request.userId)] = hashSecret(webhookSecret);
 
-  await deps.registry.putCredential(hashSecret(accessToken), { ...base, kind: 'access', expiresAt: nowSeconds + deps.accessTokenTtl });
-  await deps.registry.putCredential(hashSecret(refreshToken), { ...base, kind: 'refresh', expiresAt: nowSeconds + deps.refreshTokenTtl });
+  // The installation's admins include this user when installed as one: the tokens carry that role.
+  const tokens = await mintTokens(deps.registry, installation, request.userId, 'access+refresh', { publicUrl: deps.publicUrl, accessTokenTtl: deps.accessTokenTtl, refreshTokenTtl: deps.refreshTokenTtl }, nowSeconds);
   await deps.registry.putCredential(hashSecret(webhookSecret), { ...base, kind: 'webhook' });
   await deps.registry.putInstallation(installation);
   if (previousWebhook) await deps.registry.deleteCredential(previousWebhook);
@@ -99,10 +94,10 @@ export async function install(deps: InstallationDeps, request: InstallRequest, n
     scope: installation.scopes.join(','),
     user_id: request.userId,
     admin: request.admin,
-    access_token: accessToken,
-    refresh_token: refreshToken,
-    expires_in: deps.accessTokenTtl,
-    expires: nowSeconds + deps.accessTokenTtl,
+    access_token: tokens.access_token,
+    refresh_token: tokens.refresh_token,
+    expires_in: tokens.expires_in,
+    expires: tokens.expires,
     webhook_url: `${deps.publicUrl}/rest/${request.userId}/${webhookSecret}/`,
     ...endpoints(deps.publicUrl),
   };

@@ -1,9 +1,8 @@
 import { hashSecret, newToken } from '../domain/credentials';
-import type { MintedTokens, TokenGrant } from '../domain/delivery';
+import { endpoints, type MintedTokens, type TokenGrant } from '../domain/delivery';
 import { BitrixError } from '../domain/errors';
 import type { Installation } from '../domain/model';
 import type { RegistryStore } from '../domain/ports';
-import { endpoints } from './installations';
 
 export interface TokenSettings {
   publicUrl: string;
