@@ -106,7 +106,7 @@ export function sqsClient(cfg: Pick<Config, 'AWS_REGION' | 'SQS_ENDPOINT'>): SQS
   });
 }
 
-function loadCatalogExtension(file: string | undefined): Record<string, string> | undefined {
+export function loadCatalogExtension(file: string | undefined): Record<string, string> | undefined {
   if (!file) return undefined;
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as { events?: Record<string, string> };
   if (!parsed.events || typeof parsed.events !== 'object') throw new Error(`EVENT_CATALOG_FILE ${file} has no "events" object`);

@@ -16,9 +16,12 @@ export type TokenGrant = 'none' | 'access' | 'access+refresh';
 /** The longest delay a queued delivery can get (SQS's limit); a longer wait is taken in steps. */
 export const MAX_DELAY_SECONDS = 900;
 
-/** The tokens an event's delivery carries for user `userId` (0 = no user context). */
-export function tokenGrant(event: string, userId: number): TokenGrant {
-  if (userId <= 0 || WITHOUT_TOKENS.has(event)) return 'none';
+/**
+ * The tokens an event's delivery carries for user `userId` (0 = no user context). An
+ * operator's outgoing webhook (`webhook`) never gets tokens: it has no user and no API access.
+ */
+export function tokenGrant(event: string, userId: number, webhook = false): TokenGrant {
+  if (webhook || userId <= 0 || WITHOUT_TOKENS.has(event)) return 'none';
   return WITH_REFRESH_TOKEN.has(event) ? 'access+refresh' : 'access';
 }
 
@@ -37,7 +40,8 @@ export interface AuthContext {
   server_endpoint: string;
   member_id: string;
   application_token: string;
-  status: string;
+  /** The application's status letter; outgoing webhooks have none. */
+  status?: string;
 }
 
 export interface DeliveryPayload {
@@ -60,7 +64,7 @@ export function buildPayload(input: { event: string; bindingId: number; data: un
       ...(tokens ? { access_token: tokens.access_token, expires: tokens.expires, expires_in: tokens.expires_in, scope: tokens.scope } : {}),
       domain: context.domain,
       server_endpoint: context.server_endpoint,
-      status: context.status,
+      ...(context.status !== undefined ? { status: context.status } : {}),
       client_endpoint: context.client_endpoint,
       member_id: context.member_id,
       ...(tokens ? { user_id: tokens.user_id } : {}),

@@ -11,8 +11,12 @@ export interface Portal {
   domain: string;
 }
 
-/** An application installed on a portal. */
+/**
+ * An application installed on a portal, or an operator's outgoing webhook (`kind: 'webhook'`:
+ * no users, no credentials, only online bindings whose deliveries carry no tokens).
+ */
 export interface Installation {
+  kind?: 'application' | 'webhook';
   memberId: string;
   clientId: string;
   domain: string;
@@ -34,6 +38,8 @@ export interface Installation {
   admins: number[];
   /** Standard Webhooks key (`whsec_…`) that signs every delivery of this application. */
   signingSecret: string;
+  /** Where ONAPPINSTALL goes (admin CLI `--install-handler`). */
+  installHandler?: string;
   installedAt: number;
 }
 

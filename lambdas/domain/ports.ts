@@ -24,6 +24,8 @@ export interface RegistryStore {
   getCredential(secretHash: string): Promise<Credential | undefined>;
   putCredential(secretHash: string, credential: Credential): Promise<void>;
   deleteCredential(secretHash: string): Promise<void>;
+  /** Deletes every credential of an installation (tokens and webhook secrets); returns how many. */
+  deleteCredentialsOf(memberId: string, clientId: string): Promise<number>;
 }
 
 export interface BindingStore {
@@ -114,6 +116,11 @@ export interface DeliveryMessage {
   attempt?: number;
   /** Stable id of this delivery across retries (the `webhook-id` header); set when queued. */
   deliveryId?: string;
+  /**
+   * ONAPPUNINSTALL only: the application as it was, since the installation is gone by the
+   * time the worker sends the event (its signing secret included, so the handler can verify).
+   */
+  uninstalled?: { domain: string; applicationToken: string; status: string; signingSecret: string };
 }
 
 export interface DeliveryQueue {

@@ -21,6 +21,7 @@ const message = z.object({
   format: z.enum(['form', 'json']).optional(),
   attempt: z.number().int().positive().optional(),
   deliveryId: z.string().min(1).optional(),
+  uninstalled: z.object({ domain: z.string(), applicationToken: z.string(), status: z.string(), signingSecret: z.string() }).optional(),
 });
 
 const processor = new BatchProcessor(EventType.SQS);

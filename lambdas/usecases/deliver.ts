@@ -28,6 +28,28 @@ export type DeliveryOutcome =
   | { kind: 'deferred'; waitSeconds: number }
   | { kind: 'dropped'; reason: string };
 
+/** ONAPPUNINSTALL is sent after the installation is gone, from what the message carries. */
+function uninstalledInstallation(message: DeliveryMessage): Installation | undefined {
+  if (message.event !== 'ONAPPUNINSTALL' || !message.uninstalled) return undefined;
+  const u = message.uninstalled;
+  return {
+    memberId: message.memberId,
+    clientId: message.clientId,
+    domain: u.domain,
+    applicationToken: u.applicationToken,
+    status: u.status as Installation['status'],
+    signingSecret: u.signingSecret,
+    scopes: [],
+    handlerHosts: [],
+    installerUserId: 0,
+    generation: '',
+    connectors: [],
+    webhooks: {},
+    admins: [],
+    installedAt: 0,
+  };
+}
+
 /**
  * One delivery to an online handler (SPEC §6):
  * 1. The application must still be installed (else the delivery is dropped).
@@ -45,7 +67,8 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
     loading = Promise.all([deps.registry.getPortal(message.memberId), deps.registry.getInstallation(message.memberId, message.clientId)]);
     cache.set(key, loading);
   }
-  const [portal, installation] = await loading;
+  const [portal, found] = await loading;
+  const installation = found ?? uninstalledInstallation(message);
   if (!portal || !installation) return { kind: 'dropped', reason: 'the application is no longer installed' };
 
   const health = await deps.log.getHealth(message.handler);
@@ -58,7 +81,8 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
   }
 
   const nowSeconds = Math.floor(now / 1000);
-  const grant = tokenGrant(message.event, message.userId);
+  const webhook = installation.kind === 'webhook';
+  const grant = tokenGrant(message.event, message.userId, webhook);
   const tokens = grant === 'none' ? undefined : await mintTokens(deps.registry, installation, message.userId, grant, deps.settings, nowSeconds);
   const payload = buildPayload({
     event: message.event,
@@ -70,7 +94,7 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
       ...endpoints(deps.settings.publicUrl),
       member_id: installation.memberId,
       application_token: installation.applicationToken,
-      status: installation.status,
+      ...(webhook ? {} : { status: installation.status }),
     },
     ...(tokens ? { tokens } : {}),
   });

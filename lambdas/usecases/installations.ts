@@ -3,7 +3,8 @@ import { endpoints, newSigningSecret } from '../domain/delivery';
 import { mintTokens } from './tokens';
 import { errors } from '../domain/errors';
 import type { AppStatus, Installation } from '../domain/model';
-import type { BindingStore, JournalStore, RegistryStore } from '../domain/ports';
+import { checkHandlerUrl } from '../domain/bindings';
+import type { BindingStore, DeliveryQueue, JournalStore, RegistryStore } from '../domain/ports';
 
 export interface InstallationDeps {
   registry: RegistryStore;
@@ -12,6 +13,8 @@ export interface InstallationDeps {
   publicUrl: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  /** Where lifecycle events (ONAPPINSTALL, ONAPPUNINSTALL) go; absent when the CLI cannot reach the queue. */
+  deliveries?: DeliveryQueue;
 }
 
 export interface InstallRequest {
@@ -26,7 +29,13 @@ export interface InstallRequest {
   status?: AppStatus;
   /** The application's secret when the operator already has one (it is checked or set). */
   clientSecret?: string;
+  /** The application's install handler: it gets ONAPPINSTALL (kept for later installs). */
+  installHandler?: string;
 }
+
+/** Lifecycle event data (seeds 004): this service has one version and speaks English. */
+const APP_VERSION = '1';
+const LANGUAGE_ID = 'en';
 
 export const DEFAULT_SCOPES = ['crm', 'task', 'user'];
 
@@ -55,6 +64,7 @@ export async function install(deps: InstallationDeps, request: InstallRequest, n
   }
 
   const existing = await deps.registry.getInstallation(request.memberId, request.clientId);
+  if (existing?.kind === 'webhook' || request.clientId.startsWith('webhook.')) throw errors.badRequest('webhook.* client ids belong to outgoing webhooks');
   const installation: Installation = {
     memberId: request.memberId,
     clientId: request.clientId,
@@ -69,9 +79,11 @@ export async function install(deps: InstallationDeps, request: InstallRequest, n
     webhooks: { ...(existing?.webhooks ?? {}) },
     admins: [...new Set([...(existing?.admins ?? []).filter((id) => id !== request.userId), ...(request.admin ? [request.userId] : [])])].sort((a, b) => a - b),
     signingSecret: existing?.signingSecret || newSigningSecret(),
+    ...((request.installHandler ?? existing?.installHandler) ? { installHandler: request.installHandler ?? existing?.installHandler } : {}),
     installedAt: existing?.installedAt ?? now,
   };
 
+  if (installation.installHandler) checkHandlerUrl(installation.installHandler, installation.handlerHosts);
   const base = { memberId: request.memberId, clientId: request.clientId, userId: request.userId, admin: request.admin, generation: installation.generation };
   const webhookSecret = newShortSecret();
   const previousWebhook = installation.webhooks[String(request.userId)];
@@ -100,17 +112,37 @@ export async function install(deps: InstallationDeps, request: InstallRequest, n
     expires: tokens.expires,
     webhook_url: `${deps.publicUrl}/rest/${request.userId}/${webhookSecret}/`,
     ...endpoints(deps.publicUrl),
+    ...(installation.installHandler ? { install_handler: installation.installHandler, install_event: await announceInstall(deps, installation, request.userId, now) } : {}),
   };
 }
 
+/** ONAPPINSTALL to the install handler (tokens with a refresh token for the installing user). */
+async function announceInstall(deps: InstallationDeps, installation: Installation, userId: number, now: number): Promise<string> {
+  if (!deps.deliveries) return 'not sent: the delivery queue is not reachable (start the stack, or give --delivery-queue-url)';
+  await deps.deliveries.enqueue([
+    {
+      memberId: installation.memberId,
+      clientId: installation.clientId,
+      bindingId: 0,
+      event: 'ONAPPINSTALL',
+      handler: installation.installHandler!,
+      userId,
+      data: { VERSION: APP_VERSION, LANGUAGE_ID },
+      ts: Math.floor(now / 1000),
+    },
+  ]);
+  return 'queued';
+}
+
 /**
- * The operator's `uninstall`: the application's bindings, journal queues, webhook secrets and
- * installation go; its access and refresh tokens stop working at once (their installation is
- * gone) and DynamoDB TTL removes them when they expire.
+ * The operator's `uninstall`: ONAPPUNINSTALL goes to the application's online ONAPPUNINSTALL
+ * handlers (no tokens: `application_token` and the portal only), and then nothing of the
+ * application is left: installation, bindings, journal queues, and every credential (access
+ * and refresh tokens, webhook secrets).
  */
-export async function uninstall(deps: InstallationDeps, memberId: string, clientId: string): Promise<Record<string, number>> {
+export async function uninstall(deps: InstallationDeps, memberId: string, clientId: string, now = Date.now()): Promise<Record<string, unknown>> {
   const installation = await deps.registry.getInstallation(memberId, clientId);
-  if (!installation) throw errors.badRequest(`Application ${clientId} is not installed on portal ${memberId}`);
+  if (!installation || installation.kind === 'webhook') throw errors.badRequest(`Application ${clientId} is not installed on portal ${memberId}`);
   await deps.registry.deleteInstallation(memberId, clientId);
   const bindings = await deps.bindings.listByApplication(memberId, clientId);
   await Promise.all(bindings.map((b) => deps.bindings.delete(b)));
@@ -118,13 +150,22 @@ export async function uninstall(deps: InstallationDeps, memberId: string, client
   for (const connector of installation.connectors) {
     records += await deps.journal.deleteQueue({ memberId, clientId, connector });
   }
-  const webhooks = Object.values(installation.webhooks);
-  await Promise.all(webhooks.map((hash) => deps.registry.deleteCredential(hash)));
-  return { bindings_removed: bindings.length, records_removed: records, webhooks_removed: webhooks.length };
+  const credentials = await deps.registry.deleteCredentialsOf(memberId, clientId);
+
+  const handlers = bindings.filter((b) => b.event === 'ONAPPUNINSTALL' && !b.offline);
+  let event = handlers.length === 0 ? 'no ONAPPUNINSTALL handler' : 'not sent: the delivery queue is not reachable';
+  if (handlers.length > 0 && deps.deliveries) {
+    const uninstalled = { domain: installation.domain, applicationToken: installation.applicationToken, status: installation.status, signingSecret: installation.signingSecret };
+    await deps.deliveries.enqueue(
+      handlers.map((b) => ({ memberId, clientId, bindingId: b.id, event: 'ONAPPUNINSTALL', handler: b.handler, userId: 0, data: { LANGUAGE_ID, CLEAN: 1 }, ts: Math.floor(now / 1000), uninstalled })),
+    );
+    event = 'queued';
+  }
+  return { bindings_removed: bindings.length, records_removed: records, credentials_removed: credentials, uninstall_event: event };
 }
 
 export async function listInstallations(deps: Pick<InstallationDeps, 'registry'>, memberId?: string): Promise<Record<string, unknown>[]> {
-  const installations = await deps.registry.listInstallations(memberId);
+  const installations = (await deps.registry.listInstallations(memberId)).filter((i) => i.kind !== 'webhook');
   return installations.map((i) => ({
     member_id: i.memberId,
     domain: i.domain,

@@ -47,7 +47,7 @@ describe('admin CLI against deployed tables', () => {
     expect(caller.installation.handlerHosts).toEqual(['hooks.example.com']);
 
     expect(await admin(['list', '--member-id', memberId])).toEqual([expect.objectContaining({ client_id: clientId })]);
-    expect(await admin(['uninstall', '--member-id', memberId, '--client-id', clientId])).toMatchObject({ webhooks_removed: 1 });
+    expect(await admin(['uninstall', '--member-id', memberId, '--client-id', clientId])).toMatchObject({ credentials_removed: 3 }); // access token, refresh token, webhook secret
     expect(await wiring().registry.getInstallation(memberId, clientId)).toBeUndefined();
   });
 });
@@ -69,7 +69,7 @@ describe('uninstall', () => {
       app.memberId,
       app.clientId,
     );
-    expect(removed).toEqual({ bindings_removed: 3, records_removed: 2, webhooks_removed: 2 });
+    expect(removed).toEqual({ bindings_removed: 3, records_removed: 2, credentials_removed: 6, uninstall_event: 'no ONAPPUNINSTALL handler' });
     expect(await w.bindings.listByApplication(app.memberId, app.clientId)).toEqual([]);
     for (const connector of ['', 'sync']) expect(await w.journal.readAll({ memberId: app.memberId, clientId: app.clientId, connector }, Date.now())).toEqual([]);
     const secret = second.webhookUrl.split('/').at(-2)!;

@@ -2,13 +2,12 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  ScanCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Credential, Installation, Portal } from '../../domain/model';
 import type { RegistryStore } from '../../domain/ports';
-import { queryAll } from './query-all';
+import { queryAll, scanAll } from './query-all';
 
 /**
  * Registry table: portals, installations, applications, credentials, ID slots.
@@ -82,20 +81,7 @@ export class RegistryRepository implements RegistryStore {
       });
       return items.map(installationFromItem);
     }
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new ScanCommand({
-          TableName: this.table,
-          FilterExpression: 'begins_with(sk, :sk)',
-          ExpressionAttributeValues: { ':sk': 'INSTALL#' },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = await scanAll(this.db, { TableName: this.table, FilterExpression: 'begins_with(sk, :sk)', ExpressionAttributeValues: { ':sk': 'INSTALL#' } });
     return items.map(installationFromItem);
   }
 
@@ -155,6 +141,23 @@ export class RegistryRepository implements RegistryStore {
   async deleteCredential(secretHash: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: credentialKey(secretHash) }));
   }
+
+  /**
+   * Uninstall only (an operator's command, rare): a Scan of the registry for the
+   * installation's credentials, then deletes. Credentials are keyed by their hash for the hot
+   * path (authentication), so an index by installation would cost a write on every token
+   * minted; a scan costs about 0.5 RRU per 4 KB of registry, once per uninstall.
+   */
+  async deleteCredentialsOf(memberId: string, clientId: string): Promise<number> {
+    const keys = (await scanAll(this.db, {
+      TableName: this.table,
+      FilterExpression: 'begins_with(pk, :cred) AND memberId = :m AND clientId = :c',
+      ExpressionAttributeValues: { ':cred': 'CRED#', ':m': memberId, ':c': clientId },
+      ProjectionExpression: 'pk, sk',
+    })) as { pk: string; sk: string }[];
+    for (let i = 0; i < keys.length; i += 16) await Promise.all(keys.slice(i, i + 16).map((Key) => this.db.send(new DeleteCommand({ TableName: this.table, Key }))));
+    return keys.length;
+  }
 }
 
 const portalKey = (memberId: string) => ({ pk: `PORTAL#${memberId}`, sk: 'PORTAL' });
@@ -181,6 +184,8 @@ function installationFromItem(item: Record<string, unknown>): Installation {
     webhooks: (item.webhooks as Record<string, string>) ?? {},
     admins: (item.admins as number[] | undefined) ?? [],
     signingSecret: (item.signingSecret as string | undefined) ?? '',
+    ...(item.kind === 'webhook' ? { kind: 'webhook' as const } : {}),
+    ...(typeof item.installHandler === 'string' ? { installHandler: item.installHandler } : {}),
     installedAt: item.installedAt as number,
   };
 }
