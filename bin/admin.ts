@@ -7,7 +7,10 @@ import { BitrixError } from '../lambdas/domain/errors';
 import type { AppStatus } from '../lambdas/domain/model';
 import type { DeliveryAttempt } from '../lambdas/domain/ports';
 import { install, listInstallations, uninstall, type InstallationDeps } from '../lambdas/usecases/installations';
-import { buildStores } from '../lambdas/wiring';
+import { SqsDeliveryQueue } from '../lambdas/adapters/sqs/delivery-queue';
+import { EventCatalog } from '../lambdas/domain/catalog';
+import { addWebhook, listWebhooks, removeWebhook } from '../lambdas/usecases/webhooks';
+import { buildStores, loadCatalogExtension, sqsClient } from '../lambdas/wiring';
 import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from '../local/dynamodb';
 import { claimDataDir, LOCAL_TABLES, liveRuntime } from '../local/stack';
 
@@ -16,13 +19,20 @@ const USAGE = `Usage: npm run admin -- <command> [options]
 Commands:
   install    --member-id <32 hex> --domain <host> --client-id <id> --user-id <n>
              [--admin] [--scope crm,task,user] [--handler-host <host>]... [--status L|F|D|T|P]
-             [--client-secret <secret>]
+             [--client-secret <secret>] [--install-handler <url>]
              Installs the application on the portal (both created on first use) and prints
-             the user's credentials as JSON.
+             the user's credentials as JSON. With an install handler (kept for later installs),
+             ONAPPINSTALL is sent to it.
   uninstall  --member-id <32 hex> --client-id <id>
-             Removes the installation, its bindings, journal queues and webhook secrets.
+             Sends ONAPPUNINSTALL to the application's ONAPPUNINSTALL handlers, then removes the
+             installation, its bindings, journal queues and every credential.
   list       [--member-id <32 hex>]
              Lists installations.
+  webhook add --member-id <32 hex> --event <EVENT>... --handler <url>
+  webhook list [--member-id <32 hex>]
+  webhook remove --member-id <32 hex> --webhook-id <webhook.…>
+             Outgoing webhooks: a URL subscribed to a portal's events without an application;
+             deliveries carry no tokens (see README, "Outgoing webhooks").
   deliveries --member-id <32 hex> --client-id <id> [--limit <n>]
              The application's latest online delivery attempts, newest first (status,
              latency, error), kept for ATTEMPT_RETENTION_DAYS.
@@ -31,6 +41,7 @@ Target (default: the local stack of DATA_DIR, ./.local; started for the command 
   --registry-table, --bindings-table, --journal-table  deployed table names (stack outputs);
                                                        or TABLE_REGISTRY, TABLE_BINDINGS, TABLE_JOURNAL
   --deliveries-table                                   for deliveries; or TABLE_DELIVERIES
+  --delivery-queue-url                                 for lifecycle events; or DELIVERY_QUEUE_URL
   --region <aws region>                                or AWS_REGION
   --public-url <https://…>                             the deployed API URL, or PUBLIC_URL
 `;
@@ -47,9 +58,16 @@ async function openTarget(flags: Record<string, string | boolean | string[] | un
   const refreshTokenTtl = Number(process.env.REFRESH_TOKEN_TTL_SECONDS ?? 28 * 24 * 3600);
   const claimLifetime = Number(process.env.CLAIM_LIFETIME_SECONDS ?? 30 * 24 * 3600);
 
-  const build = (endpoint: string | undefined, region: string, tables: { registry: string; bindings: string; journal: string; deliveries?: string | undefined }, publicUrl: string) => {
+  const build = (
+    endpoint: string | undefined,
+    region: string,
+    tables: { registry: string; bindings: string; journal: string; deliveries?: string | undefined },
+    publicUrl: string,
+    queue?: { url: string; endpoint?: string },
+  ) => {
     const db = documentClient({ region, ...(endpoint ? { endpoint } : {}) });
     const deps: Target['deps'] = {
+      ...(queue ? { deliveries: new SqsDeliveryQueue(sqsClient({ AWS_REGION: region, ...(queue.endpoint ? { SQS_ENDPOINT: queue.endpoint } : {}) }), queue.url, queue.url) } : {}),
       ...buildStores(db, tables, claimLifetime),
       ...(tables.deliveries ? { deliveryLog: new DeliveryLogRepository(db, tables.deliveries, 0) } : {}),
       publicUrl: publicUrl.replace(/\/+$/, ''),
@@ -68,7 +86,8 @@ async function openTarget(flags: Record<string, string | boolean | string[] | un
       deliveries: str('deliveries-table', 'TABLE_DELIVERIES'),
     };
     const publicUrl = str('public-url', 'PUBLIC_URL') ?? fail('--public-url (or PUBLIC_URL) is required for a deployed stack');
-    const { deps, db } = build(undefined, str('region', 'AWS_REGION') ?? 'us-east-1', tables, publicUrl);
+    const queueUrl = str('delivery-queue-url', 'DELIVERY_QUEUE_URL');
+    const { deps, db } = build(undefined, str('region', 'AWS_REGION') ?? 'us-east-1', tables, publicUrl, queueUrl ? { url: queueUrl } : undefined);
     return { deps, close: async () => db.destroy() };
   }
 
@@ -85,7 +104,9 @@ async function openTarget(flags: Record<string, string | boolean | string[] | un
   }
   const publicUrl =
     (flags['public-url'] as string | undefined) ?? running?.public_url ?? process.env.PUBLIC_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
-  const { deps, db } = build(endpoint, 'us-east-1', LOCAL_TABLES, publicUrl);
+  // The running stack's delivery queue (in its process): lifecycle events need it.
+  const queue = running?.delivery_queue_url ? { url: running.delivery_queue_url, ...(running.sqs_endpoint ? { endpoint: running.sqs_endpoint } : {}) } : undefined;
+  const { deps, db } = build(endpoint, 'us-east-1', LOCAL_TABLES, publicUrl, queue);
   return {
     deps,
     close: async () => {
@@ -126,6 +147,11 @@ async function main(argv: string[]): Promise<void> {
       'bindings-table': { type: 'string' },
       'journal-table': { type: 'string' },
       'deliveries-table': { type: 'string' },
+      'delivery-queue-url': { type: 'string' },
+      'install-handler': { type: 'string' },
+      event: { type: 'string', multiple: true },
+      handler: { type: 'string' },
+      'webhook-id': { type: 'string' },
       limit: { type: 'string' },
       region: { type: 'string' },
       'public-url': { type: 'string' },
@@ -161,6 +187,7 @@ async function main(argv: string[]): Promise<void> {
           ...(values['handler-host'] ? { handlerHosts: values['handler-host'].map((h) => h.toLowerCase()) } : {}),
           ...(status ? { status: status as AppStatus } : {}),
           ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}),
+          ...(values['install-handler'] ? { installHandler: values['install-handler'] } : {}),
         },
         Date.now(),
       );
@@ -172,6 +199,25 @@ async function main(argv: string[]): Promise<void> {
     const memberId = values['member-id'];
     if (memberId !== undefined && !MEMBER_ID.test(memberId)) fail('--member-id must be 32 hex characters');
     run = (deps) => listInstallations(deps, memberId);
+  } else if (command === 'webhook') {
+    const action = positionals[1];
+    if (action === 'add') {
+      const memberId = required(values, 'member-id', MEMBER_ID);
+      const handler = required(values, 'handler');
+      const events = values.event ?? [];
+      if (events.length === 0) fail('--event is required (once per event)');
+      run = (deps) => addWebhook({ ...deps, catalog: EventCatalog.withExtension(loadCatalogExtension(process.env.EVENT_CATALOG_FILE)) }, { memberId, events, handler }, Date.now());
+    } else if (action === 'list') {
+      const memberId = values['member-id'];
+      if (memberId !== undefined && !MEMBER_ID.test(memberId)) fail('--member-id must be 32 hex characters');
+      run = (deps) => listWebhooks(deps, memberId);
+    } else if (action === 'remove') {
+      const memberId = required(values, 'member-id', MEMBER_ID);
+      const webhookId = required(values, 'webhook-id', /^webhook\.[0-9a-f]{12}$/);
+      run = (deps) => removeWebhook(deps, memberId, webhookId);
+    } else {
+      fail('webhook needs add, list or remove');
+    }
   } else if (command === 'deliveries') {
     const memberId = required(values, 'member-id', MEMBER_ID);
     const clientId = required(values, 'client-id', CLIENT_ID);

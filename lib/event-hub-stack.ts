@@ -38,6 +38,7 @@ export class EventHubStack extends Stack {
     new CfnOutput(this, 'BindingsTable', { value: tables.bindings.tableName });
     new CfnOutput(this, 'JournalTable', { value: tables.journal.tableName });
     new CfnOutput(this, 'DeliveriesTable', { value: tables.deliveries.tableName });
+    new CfnOutput(this, 'DeliveryQueueUrl', { value: this.storage.deliveryQueue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.storage.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
   }

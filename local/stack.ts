@@ -18,6 +18,9 @@ export interface RuntimeFile {
   dynamodb_endpoint: string;
   port: number;
   public_url: string;
+  /** The SQS emulator and the delivery queue, for the admin CLI's lifecycle events. */
+  sqs_endpoint?: string;
+  delivery_queue_url?: string;
 }
 
 export interface LocalStackOptions {
@@ -150,6 +153,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamodb_endpoint: dynamo.endpoint,
       port: options.port,
       public_url: publicUrl,
+      sqs_endpoint: sqs.endpoint,
+      delivery_queue_url: sqs.queueUrl,
     };
     writeFileSync(runtimeFilePath(dataDir), JSON.stringify(runtime, null, 2));
 

@@ -171,6 +171,16 @@ describe('npm start (the local runtime as a developer runs it)', () => {
         }
       }
       expect(sink.received).toHaveLength(1);
+
+      // The admin CLI reaches the running stack's queue: ONAPPINSTALL, and an outgoing webhook.
+      const openDir = /data in (.*)\/dynamodb\)/.exec(open.output())![1]!;
+      const installed = await admin(openDir, ['install', '--member-id', 'b'.repeat(32), '--domain', 'b.example.com', '--client-id', 'local.lifecycle', '--user-id', '2', '--admin', '--install-handler', `${sink.url}/install`]);
+      expect(installed).toMatchObject({ install_event: 'queued' });
+      const [, installEvent] = await sink.waitFor(2);
+      expect(installEvent!.body).toContain('event=ONAPPINSTALL');
+      const hook = await admin(openDir, ['webhook', 'add', '--member-id', 'b'.repeat(32), '--event', 'ONCRMDEALADD', '--handler', `${sink.url}/hook`]);
+      expect(await admin<unknown[]>(openDir, ['webhook', 'list', '--member-id', 'b'.repeat(32)])).toEqual([expect.objectContaining({ webhook_id: hook.webhook_id, events: ['ONCRMDEALADD'] })]);
+      expect(await admin(openDir, ['webhook', 'remove', '--member-id', 'b'.repeat(32), '--webhook-id', hook.webhook_id as string])).toEqual({ bindings_removed: 1 });
       await Promise.all([interrupt(open), interrupt(guarded)]);
     } finally {
       await sink.close();
@@ -240,7 +250,7 @@ describe('npm start (the local runtime as a developer runs it)', () => {
     expect(again).toMatchObject({ client_secret: null, application_token: installed.application_token, scope: 'task' });
     const list = (await admin(dir, ['list'])) as unknown as Record<string, unknown>[];
     expect(list).toEqual([expect.objectContaining({ member_id: 'c'.repeat(32), client_id: 'local.offline', users: [3, 4] })]);
-    expect(await admin(dir, ['uninstall', '--member-id', 'c'.repeat(32), '--client-id', 'local.offline'])).toEqual({ bindings_removed: 0, records_removed: 0, webhooks_removed: 2 });
+    expect(await admin(dir, ['uninstall', '--member-id', 'c'.repeat(32), '--client-id', 'local.offline'])).toEqual({ bindings_removed: 0, records_removed: 0, credentials_removed: 6, uninstall_event: 'no ONAPPUNINSTALL handler' });
     expect(await admin(dir, ['list'])).toEqual([]);
     expect(readRuntimeFile(dir)).toBeUndefined();
   });

@@ -137,7 +137,7 @@ describe('EventHubStack', () => {
   });
 
   it('outputs the API URL and the table names the admin CLI needs', () => {
-    for (const name of ['ApiUrl', 'RegistryTable', 'BindingsTable', 'JournalTable', 'DeliveriesTable', 'DeadLetterQueueUrl', 'AlarmTopicArn']) expect(template.findOutputs(name)).not.toEqual({});
+    for (const name of ['ApiUrl', 'RegistryTable', 'BindingsTable', 'JournalTable', 'DeliveriesTable', 'DeliveryQueueUrl', 'DeadLetterQueueUrl', 'AlarmTopicArn']) expect(template.findOutputs(name)).not.toEqual({});
   });
 });
 
