@@ -38,10 +38,12 @@ const ACCESS: Record<string, Partial<Record<TableName, 'read' | 'write'>>> = {
   'event.offline.clear': { registry: 'read', journal: 'write' },
   'event.offline.error': { registry: 'read', journal: 'write' },
   'event.test': { registry: 'read', bindings: 'read' },
+  // batch runs any of the above in-process: the union of their access.
+  batch: { registry: 'write', bindings: 'write', journal: 'write' },
 };
 
 /** REST methods that queue deliveries. */
-const QUEUES_DELIVERIES = new Set(['event.test']);
+const QUEUES_DELIVERIES = new Set(['event.test', 'batch']);
 
 /**
  * The stateless part: the HTTP API, one Lambda per REST method plus publish, delivery,

@@ -12,6 +12,7 @@ export const REST_METHOD_ENTRIES: Readonly<Record<string, string>> = {
   'event.offline.clear': 'event-offline-clear',
   'event.offline.error': 'event-offline-error',
   'event.test': 'event-test',
+  batch: 'batch',
 };
 
 export const PUBLISH_ENTRY = 'publish';

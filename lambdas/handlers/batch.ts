@@ -1,0 +1,16 @@
+import * as z from 'zod';
+import { runBatch } from '../wire/batch';
+import { flag } from '../wire/params';
+import { restHandler, type RestMethod } from '../wire/rest-method';
+import { REST_METHODS } from './methods';
+
+const params = z.object({ cmd: z.unknown(), halt: flag.optional() });
+
+/** `batch` (SPEC §2): up to 50 sub-calls with the batch's credential, HTTP 200 even when some fail. */
+export const method: RestMethod<typeof params> = {
+  name: 'batch',
+  params,
+  run: async (ctx, p) => ({ result: await runBatch(REST_METHODS, ctx, p.cmd, p.halt ?? false) }),
+};
+
+export const handler = restHandler(method);
