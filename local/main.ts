@@ -5,13 +5,18 @@ import { startLocalStack } from './stack';
  *   PORT          HTTP port (default 3000)
  *   DATA_DIR      where DynamoDB Local keeps its data (default ./.local)
  *   PRODUCER_KEY  the producer's bearer key (default: generated once, kept in DATA_DIR)
- *   PUBLIC_URL    the base URL clients see (default http://127.0.0.1:PORT)
+ *   PUBLIC_URL    the base URL clients see (default http(s)://127.0.0.1:PORT)
+ *   TLS_CERT_FILE, TLS_KEY_FILE  PEM files: serve HTTPS (both or neither)
  */
 async function main(): Promise<void> {
   const started = Date.now();
   const port = Number(process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`PORT must be a TCP port, got ${process.env.PORT}`);
+  const certFile = process.env.TLS_CERT_FILE;
+  const keyFile = process.env.TLS_KEY_FILE;
+  if (Boolean(certFile) !== Boolean(keyFile)) throw new Error('TLS_CERT_FILE and TLS_KEY_FILE go together: set both for HTTPS, or neither');
   const stack = await startLocalStack({
+    ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
     port,
     dataDir: process.env.DATA_DIR ?? './.local',
     ...(process.env.PRODUCER_KEY ? { producerKey: process.env.PRODUCER_KEY } : {}),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { errors } from '../lambdas/domain/errors';
 import { OAUTH_TOKEN_ENTRY, PUBLISH_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
@@ -16,6 +17,8 @@ export interface LocalServerOptions {
   maxBodyBytes: number;
   /** Loads a handler entry (file name under lambdas/handlers). */
   loadEntry?: (entry: string) => Promise<RestHandler>;
+  /** PEM certificate and key: serve HTTPS (the JS SDK's B24Hook refuses plain http). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 const defaultLoader = async (entry: string): Promise<RestHandler> =>
@@ -33,14 +36,15 @@ export function createLocalServer(options: LocalServerOptions): Server {
     return loaded;
   };
 
-  return createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     void serve(req, res).catch((error: unknown) => {
       // Only a bug in this file lands here: handlers answer their own errors.
       console.error('local server error', error);
       if (!res.headersSent) send(res, errorResponse(errors.internal()));
       else res.destroy();
     });
-  });
+  };
+  return options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');

@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   dataDir: string;
   producerKey?: string;
   publicUrl?: string;
+  /** PEM files: serve HTTPS instead of HTTP. */
+  tls?: { certFile: string; keyFile: string };
   log?: (line: string) => void;
 }
 
@@ -125,7 +127,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dataDir = resolve(options.dataDir);
   claimDataDir(dataDir);
   const producerKey = producerKeyFor(dataDir, options.producerKey);
-  const publicUrl = (options.publicUrl ?? `http://127.0.0.1:${options.port}`).replace(/\/+$/, '');
+  const scheme = options.tls ? 'https' : 'http';
+  const tls = options.tls ? { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } : undefined;
+  const publicUrl = (options.publicUrl ?? `${scheme}://127.0.0.1:${options.port}`).replace(/\/+$/, '');
 
   const dynamo = await startDynamoLocal({ port: await freePort(), path: join(dataDir, 'dynamodb') });
   let sqs: LocalSqs | undefined;
@@ -142,7 +146,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`delivery worker polling (4 at a time; handlers on private addresses ${cfg.HANDLER_ALLOW_PRIVATE ? 'allowed' : 'refused'})`);
     const scheduler = startLocalScheduler(new DynamoScheduleStore(wiring().db, cfg.TABLE_DELIVERIES), loadNotifyHandler, { intervalMs: 250, log });
     log('scheduler firing ONOFFLINEEVENT trailing notifications (kept in DynamoDB Local)');
-    const server = createLocalServer({ maxBodyBytes: cfg.MAX_BODY_BYTES });
+    const server = createLocalServer({ maxBodyBytes: cfg.MAX_BODY_BYTES, ...(tls ? { tls } : {}) });
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
       server.listen(options.port, '127.0.0.1', () => resolveListen());
@@ -159,7 +163,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     writeFileSync(runtimeFilePath(dataDir), JSON.stringify(runtime, null, 2));
 
     return {
-      url: `http://127.0.0.1:${options.port}`,
+      url: `${scheme}://127.0.0.1:${options.port}`,
       producerKey,
       dynamo,
       server,

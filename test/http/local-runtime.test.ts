@@ -1,5 +1,6 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +15,7 @@ const ROOT = join(__dirname, '..', '..');
 /** The environment a developer has: none of the test run's service variables. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: '1', ...extra };
-  const service = ['TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'TABLE_DELIVERIES', 'DYNAMODB_ENDPOINT', 'SQS_ENDPOINT', 'DELIVERY_QUEUE_URL', 'DELIVERY_DLQ_URL', 'HANDLER_ALLOW_PRIVATE', 'PUBLIC_URL', 'PRODUCER_KEY', 'PRODUCER_AUTH'];
+  const service = ['TLS_CERT_FILE', 'TLS_KEY_FILE', 'TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'TABLE_DELIVERIES', 'DYNAMODB_ENDPOINT', 'SQS_ENDPOINT', 'DELIVERY_QUEUE_URL', 'DELIVERY_DLQ_URL', 'HANDLER_ALLOW_PRIVATE', 'PUBLIC_URL', 'PRODUCER_KEY', 'PRODUCER_AUTH'];
   for (const name of service) if (!(name in extra)) delete env[name];
   return env;
 }
@@ -33,7 +34,7 @@ async function npmStart(port: number, dataDir: string, extra: Record<string, str
     const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      const match = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
@@ -217,6 +218,30 @@ describe('npm start (the local runtime as a developer runs it)', () => {
     } finally {
       await sink.close();
     }
+  });
+
+  it('serves HTTPS with TLS_CERT_FILE and TLS_KEY_FILE, and hands out https URLs', async () => {
+    const cert = join(__dirname, '..', 'support', 'tls', 'localhost.crt');
+    const key = join(__dirname, '..', 'support', 'tls', 'localhost.key');
+    const dir = newDir();
+    const port = await freePort();
+    await expect(npmStart(port, dir, { TLS_CERT_FILE: cert })).rejects.toThrow(/TLS_CERT_FILE and TLS_KEY_FILE go together/);
+    const stack = await npmStart(port, dir, { TLS_CERT_FILE: cert, TLS_KEY_FILE: key });
+    running.push(stack);
+    expect(stack.url).toBe(`https://127.0.0.1:${port}`);
+    const app = await admin(dir, ['install', '--member-id', 'd'.repeat(32), '--domain', 'd.example.com', '--client-id', 'local.tls', '--user-id', '1', '--admin']);
+    expect(app.webhook_url).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:${port}/rest/1/[0-9a-f]{32}/$`));
+    expect(app.client_endpoint).toBe(`https://127.0.0.1:${port}/rest/`);
+    // A client that trusts the test certificate gets a Bitrix answer over TLS.
+    const body = await new Promise<string>((resolve, reject) => {
+      httpsGet(`${app.webhook_url as string}event.get`, { ca: readFileSync(cert) }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    expect(JSON.parse(body)).toMatchObject({ result: [] });
+    await interrupt(stack);
   });
 
   it('recovers after kill -9: the orphaned DynamoDB Local is stopped and the data is kept', async () => {
