@@ -51,6 +51,8 @@ export const DEFAULT_SCOPES = ['crm', 'task', 'user'];
  */
 export async function install(deps: InstallationDeps, request: InstallRequest, now: number): Promise<Record<string, unknown>> {
   const nowSeconds = Math.floor(now / 1000);
+  // Bad input writes nothing: the install handler's URL is checked before the first write.
+  if (request.installHandler) checkHandlerUrl(request.installHandler, request.handlerHosts ?? []);
   await deps.registry.putPortal({ memberId: request.memberId, domain: request.domain });
 
   let clientSecret: string | null = null;

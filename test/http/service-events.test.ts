@@ -89,6 +89,12 @@ describe('application lifecycle events', () => {
     }
   });
 
+  it('refuses an install handler that is not a public URL before writing anything', async () => {
+    const memberId = newMemberId();
+    await expect(install(installDeps(), { memberId, domain: 'bad.example.com', clientId: newClientId(), userId: 1, admin: true, installHandler: 'http://localhost/install' }, Date.now())).rejects.toMatchObject({ code: 'ERROR_WRONG_HANDLER_URL' });
+    expect(await wiring().registry.getPortal(memberId)).toBeUndefined();
+  });
+
   it('uninstall sends ONAPPUNINSTALL without tokens, then leaves nothing of the application behind', async () => {
     const sink = await startSink();
     try {
