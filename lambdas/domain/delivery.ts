@@ -1,5 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import qs from 'qs';
+import type { Binding } from './model';
+import type { DeliveryMessage } from './ports';
 
 /**
  * What a delivery carries (SPEC §6) and how it is encoded and signed. Which events carry
@@ -23,6 +25,25 @@ export const MAX_DELAY_SECONDS = 900;
 export function tokenGrant(event: string, userId: number, webhook = false): TokenGrant {
   if (webhook || userId <= 0 || WITHOUT_TOKENS.has(event)) return 'none';
   return WITH_REFRESH_TOKEN.has(event) ? 'access+refresh' : 'access';
+}
+
+/**
+ * The queued delivery of `event` to an online binding: the one place that turns a binding
+ * into a message, so every sender (publish, event.test, ONOFFLINEEVENT, uninstall) carries
+ * the binding's format the same way. `userId` is the user the tokens are for (0 = none).
+ */
+export function deliveryFor(binding: Binding, event: string, userId: number, data: unknown, tsSeconds: number): DeliveryMessage {
+  return {
+    memberId: binding.memberId,
+    clientId: binding.clientId,
+    bindingId: binding.id,
+    event,
+    handler: binding.handler,
+    userId,
+    data,
+    ts: tsSeconds,
+    ...(binding.options.format ? { format: binding.options.format } : {}),
+  };
 }
 
 export interface MintedTokens {

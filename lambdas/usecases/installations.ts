@@ -1,5 +1,5 @@
 import { hashSecret, newClientSecret, newShortSecret } from '../domain/credentials';
-import { endpoints, newSigningSecret } from '../domain/delivery';
+import { deliveryFor, endpoints, newSigningSecret } from '../domain/delivery';
 import { mintTokens } from './tokens';
 import { errors } from '../domain/errors';
 import type { AppStatus, Installation } from '../domain/model';
@@ -159,7 +159,7 @@ export async function uninstall(deps: InstallationDeps, memberId: string, client
   if (handlers.length > 0 && deps.deliveries) {
     const uninstalled = { domain: installation.domain, applicationToken: installation.applicationToken, status: installation.status, signingSecret: installation.signingSecret };
     await deps.deliveries.enqueue(
-      handlers.map((b) => ({ memberId, clientId, bindingId: b.id, event: 'ONAPPUNINSTALL', handler: b.handler, userId: 0, data: { LANGUAGE_ID, CLEAN: 1 }, ts: Math.floor(now / 1000), uninstalled })),
+      handlers.map((b) => ({ ...deliveryFor(b, 'ONAPPUNINSTALL', 0, { LANGUAGE_ID, CLEAN: 1 }, Math.floor(now / 1000)), uninstalled })),
     );
     event = 'queued';
   }

@@ -1,4 +1,5 @@
 import { forEachLimited } from '../domain/concurrency';
+import { deliveryFor } from '../domain/delivery';
 import type { Binding, Installation } from '../domain/model';
 import {
   notificationData,
@@ -110,15 +111,5 @@ async function notification(
     }
     userId = (await loading)?.installerUserId ?? 0;
   }
-  return {
-    memberId: binding.memberId,
-    clientId: binding.clientId,
-    bindingId: binding.id,
-    event: OFFLINE_NOTIFICATION,
-    handler: binding.handler,
-    userId,
-    data: notificationData(change, binding, delayed),
-    ts: Math.floor(now / 1000),
-    ...(binding.options.format ? { format: binding.options.format } : {}),
-  };
+  return deliveryFor(binding, OFFLINE_NOTIFICATION, userId, notificationData(change, binding, delayed), Math.floor(now / 1000));
 }

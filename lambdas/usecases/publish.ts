@@ -1,5 +1,6 @@
 import type { EventCatalog } from '../domain/catalog';
 import { forEachLimited } from '../domain/concurrency';
+import { deliveryFor } from '../domain/delivery';
 import { errors } from '../domain/errors';
 import { messageIdOf } from '../domain/journal';
 import type { Binding, QueueKey } from '../domain/model';
@@ -74,17 +75,7 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
     let messageId: string | undefined; // md5 of the data: computed once per event, only if journaled
     for (const binding of bindingsByEvent.get(e.event) ?? []) {
       if (!binding.offline) {
-        deliveries.push({
-          memberId: binding.memberId,
-          clientId: binding.clientId,
-          bindingId: binding.id,
-          event: e.event,
-          handler: binding.handler,
-          userId: binding.userId !== 0 ? binding.userId : (e.userId ?? 0),
-          data: e.data,
-          ts,
-          ...(binding.options.format ? { format: binding.options.format } : {}),
-        });
+        deliveries.push(deliveryFor(binding, e.event, binding.userId !== 0 ? binding.userId : (e.userId ?? 0), e.data, ts));
         continue;
       }
       if (e.initiator && e.initiator.clientId === binding.clientId && e.initiator.connector === binding.connector) {

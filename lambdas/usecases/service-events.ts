@@ -1,5 +1,6 @@
 import type { Caller } from '../domain/model';
-import type { BindingStore, DeliveryMessage, DeliveryQueue } from '../domain/ports';
+import { deliveryFor } from '../domain/delivery';
+import type { BindingStore, DeliveryQueue } from '../domain/ports';
 
 /** Events the event service raises itself (SPEC §3, §6; seeds 004). */
 export const TEST_EVENT = 'ONAPPTEST';
@@ -17,17 +18,7 @@ export async function testEvent(
   now: number,
 ): Promise<1> {
   const bindings = (await deps.bindings.listByApplication(caller.memberId, caller.clientId)).filter((b) => b.event === TEST_EVENT && !b.offline);
-  const messages: DeliveryMessage[] = bindings.map((b) => ({
-    memberId: b.memberId,
-    clientId: b.clientId,
-    bindingId: b.id,
-    event: TEST_EVENT,
-    handler: b.handler,
-    userId: b.userId || caller.userId,
-    data: { QUERY: query },
-    ts: Math.floor(now / 1000),
-    ...(b.options.format ? { format: b.options.format } : {}),
-  }));
+  const messages = bindings.map((b) => deliveryFor(b, TEST_EVENT, b.userId || caller.userId, { QUERY: query }, Math.floor(now / 1000)));
   if (messages.length > 0) await deps.deliveries.enqueue(messages);
   return 1;
 }
