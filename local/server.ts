@@ -19,6 +19,8 @@ export interface LocalServerOptions {
   loadEntry?: (entry: string) => Promise<RestHandler>;
   /** PEM certificate and key: serve HTTPS (the JS SDK's B24Hook refuses plain http). */
   tls?: { cert: Buffer; key: Buffer };
+  /** The base URL clients see: the `servers` entry of `/openapi.json`. */
+  publicUrl?: string;
 }
 
 const defaultLoader = async (entry: string): Promise<RestHandler> =>
@@ -68,6 +70,11 @@ export function createLocalServer(options: LocalServerOptions): Server {
     } else if (url.pathname.replace(/\/+$/, '').toLowerCase() === '/oauth/token' && (method === 'GET' || method === 'POST')) {
       routeKey = `${method} /oauth/token`;
       entry = OAUTH_TOKEN_ENTRY;
+    } else if (url.pathname === '/openapi.json' && (method === 'GET' || method === 'HEAD')) {
+      await drain(req);
+      const { openApiDocument } = await import('../lambdas/wire/openapi');
+      send(res, { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8', ...CORS_HEADERS }, body: JSON.stringify(openApiDocument(options.publicUrl ?? `${options.tls ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`)) });
+      return;
     } else if (url.pathname.replace(/\/+$/, '') === '/producer/events' && method === 'POST') {
       routeKey = 'POST /producer/events';
       entry = PUBLISH_ENTRY;

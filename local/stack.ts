@@ -146,7 +146,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`delivery worker polling (4 at a time; handlers on private addresses ${cfg.HANDLER_ALLOW_PRIVATE ? 'allowed' : 'refused'})`);
     const scheduler = startLocalScheduler(new DynamoScheduleStore(wiring().db, cfg.TABLE_DELIVERIES), loadNotifyHandler, { intervalMs: 250, log });
     log('scheduler firing ONOFFLINEEVENT trailing notifications (kept in DynamoDB Local)');
-    const server = createLocalServer({ maxBodyBytes: cfg.MAX_BODY_BYTES, ...(tls ? { tls } : {}) });
+    const server = createLocalServer({ maxBodyBytes: cfg.MAX_BODY_BYTES, publicUrl, ...(tls ? { tls } : {}) });
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
       server.listen(options.port, '127.0.0.1', () => resolveListen());

@@ -4,7 +4,10 @@ import { flag } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
 import { REST_METHODS } from './methods';
 
-const params = z.object({ cmd: z.unknown(), halt: flag.optional() });
+const params = z.object({
+  cmd: z.unknown().describe('Map (or list) of up to 50 sub-calls written as method?query with PHP-style parameters; $result[key][field] refers to an earlier result'),
+  halt: flag.optional().describe('1: stop at the first failed sub-call'),
+});
 
 /** `batch` (SPEC §2): up to 50 sub-calls with the batch's credential, HTTP 200 even when some fail. */
 export const method: RestMethod<typeof params> = {

@@ -3,9 +3,9 @@ import { connector, eventType, nonNegativeInt, text } from '../wire/params';
 
 /** The parameters that name a binding, shared by `event.bind` and `event.unbind`. */
 export const bindingParams = z.object({
-  event: text(128).optional(),
-  handler: text(2048).optional(),
-  auth_type: nonNegativeInt.optional(),
+  event: text(128).optional().describe('Event name (case-insensitive), required'),
+  handler: text(2048).optional().describe('http(s) URL of the handler; required for online bindings, none for offline'),
+  auth_type: nonNegativeInt.optional().describe('User whose authorization the handler gets; 0 = the user who caused the event'),
   event_type: eventType,
   auth_connector: connector,
 });

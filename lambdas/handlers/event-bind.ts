@@ -4,7 +4,10 @@ import { restHandler, type RestMethod } from '../wire/rest-method';
 import { bindingParams, bindingTarget } from './binding-params';
 
 const params = bindingParams.extend({
-  options: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+  options: z
+    .record(z.string(), z.unknown(), { error: 'must be an object' })
+    .optional()
+    .describe('Per event: minTimeout (seconds) for ONOFFLINEEVENT; format json|form for the delivery body'),
 });
 
 /** `event.bind` (SPEC §3). */

@@ -4,9 +4,9 @@ import { connector, list, messageId, positiveInt, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
 
 const params = z.object({
-  process_id: text(64).optional(),
-  id: list(positiveInt, 1000),
-  message_id: list(messageId, 1000),
+  process_id: text(64).optional().describe('The process whose records to delete, required'),
+  id: list(positiveInt, 1000).describe('Only these record IDs'),
+  message_id: list(messageId, 1000).describe('Only these MESSAGE_IDs (ignored when id is given)'),
   auth_connector: connector,
 });
 

@@ -4,8 +4,8 @@ import { connector, list, messageId, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
 
 const params = z.object({
-  process_id: text(64).optional(),
-  message_id: list(messageId, 1000),
+  process_id: text(64).optional().describe('The process holding the records, required'),
+  message_id: list(messageId, 1000).describe('MESSAGE_IDs of the records that failed, required'),
   auth_connector: connector,
 });
 

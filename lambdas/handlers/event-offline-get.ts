@@ -4,13 +4,13 @@ import { connector, flag, integer, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
 
 const params = z.object({
-  filter: z.unknown().optional(),
-  order: z.unknown().optional(),
-  limit: integer.optional(),
-  clear: flag.optional(),
-  process_id: text(64).optional(),
+  filter: z.unknown().optional().describe('Fields ID, TIMESTAMP_X, EVENT_NAME, MESSAGE_ID; operators =, !, !=, <, <=, >, >= before the field name'),
+  order: z.unknown().optional().describe('Same fields, ASC|DESC; default TIMESTAMP_X ASC'),
+  limit: integer.optional().describe('Records to take, default 50; ≤ 0 is an argument error'),
+  clear: flag.optional().describe('1 (default): delete what is returned; 0: reserve it under process_id'),
+  process_id: text(64).optional().describe('Re-read the records a clear=0 call reserved'),
   auth_connector: connector,
-  error: flag.optional(),
+  error: flag.optional().describe('1: take error records instead of normal ones'),
 });
 
 /** `event.offline.get` (SPEC §5): claim a batch, or re-read a process's batch. */

@@ -4,9 +4,9 @@ import { connector, integer } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
 
 const params = z.object({
-  filter: z.unknown().optional(),
-  order: z.unknown().optional(),
-  start: integer.optional(),
+  filter: z.unknown().optional().describe('As event.offline.get, plus PROCESS_ID and ERROR'),
+  order: z.unknown().optional().describe('As the filter fields, ASC|DESC; default ID ASC'),
+  start: integer.optional().describe('Offset of the page of 50; -1 = no count (total and next are left out)'),
   auth_connector: connector,
 });
 

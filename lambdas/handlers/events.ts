@@ -3,7 +3,10 @@ import { listEvents } from '../usecases/bindings';
 import { flag, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
 
-const params = z.object({ scope: text(32).optional(), full: flag.optional() });
+const params = z.object({
+  scope: text(32).optional().describe('Only the events of this scope'),
+  full: flag.optional().describe('1: every event, as event name → scope'),
+});
 
 /** `events`: the event catalog this application can bind (SPEC §3). */
 export const method: RestMethod<typeof params> = {

@@ -5,58 +5,103 @@ import * as z from 'zod';
  * values as numbers and booleans: each helper accepts both and yields one type.
  */
 
+/** A JSON Schema fragment. */
+export type WireForm = Record<string, unknown>;
+
+/**
+ * What a client may write for a normalised parameter, keyed by the helper's preprocess step
+ * (shared by every copy `.describe()` makes). The OpenAPI document shows this form, so it
+ * accepts `clear=0` and `"5"` exactly as the handlers do (wire/openapi.ts).
+ */
+export const WIRE_FORMS = new WeakMap<object, WireForm>();
+
+/** The preprocess step of a `z.preprocess` schema. */
+const stepOf = (schema: z.ZodType): object | undefined => (schema instanceof z.ZodPipe ? (schema._zod.def as { in: object }).in : undefined);
+
+function accepting<T extends z.ZodType>(schema: T, form: WireForm): T {
+  const step = stepOf(schema);
+  if (!step) throw new Error('accepting() takes a z.preprocess schema');
+  WIRE_FORMS.set(step, form);
+  return schema;
+}
+
+const formOf = (schema: z.ZodType): WireForm => WIRE_FORMS.get(stepOf(schema) ?? {}) ?? {};
+
 /** A non-negative integer given as a number or a decimal string. */
-export const nonNegativeInt = z.preprocess(
-  (v) => (typeof v === 'string' && /^\s*\d{1,15}\s*$/.test(v) ? Number(v) : v),
-  z.number({ error: 'must be a non-negative integer' }).int('must be a non-negative integer').min(0, 'must be a non-negative integer'),
+export const nonNegativeInt = accepting(
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*\d{1,15}\s*$/.test(v) ? Number(v) : v),
+    z.number({ error: 'must be a non-negative integer' }).int('must be a non-negative integer').min(0, 'must be a non-negative integer'),
+  ),
+  { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d{1,15}\\s*$' }] },
 );
 
 /** An integer that may be negative (`start=-1`). */
-export const integer = z.preprocess(
-  (v) => (typeof v === 'string' && /^\s*-?\d{1,15}\s*$/.test(v) ? Number(v) : v),
-  z.number({ error: 'must be an integer' }).int('must be an integer'),
+export const integer = accepting(
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*-?\d{1,15}\s*$/.test(v) ? Number(v) : v),
+    z.number({ error: 'must be an integer' }).int('must be an integer'),
+  ),
+  { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^\\s*-?\\d{1,15}\\s*$' }] },
 );
 
 /** 1/0, Y/N, true/false. */
-export const flag = z.preprocess((v) => {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v === 1 ? true : v === 0 ? false : v;
-  if (typeof v === 'string') {
-    const s = v.trim().toLowerCase();
-    if (['1', 'y', 'true'].includes(s)) return true;
-    if (['0', 'n', 'false', ''].includes(s)) return false;
-  }
-  return v;
-}, z.boolean({ error: 'must be 0 or 1' }));
+export const flag = accepting(
+  z.preprocess((v) => {
+    if (typeof v === 'boolean') return v;
+    if (typeof v === 'number') return v === 1 ? true : v === 0 ? false : v;
+    if (typeof v === 'string') {
+      const s = v.trim().toLowerCase();
+      if (['1', 'y', 'true'].includes(s)) return true;
+      if (['0', 'n', 'false', ''].includes(s)) return false;
+    }
+    return v;
+  }, z.boolean({ error: 'must be 0 or 1' })),
+  { anyOf: [{ type: 'boolean' }, { enum: [0, 1] }, { type: 'string', pattern: '^\\s*([01yYnN]|[tT][rR][uU][eE]|[fF][aA][lL][sS][eE])?\\s*$' }] },
+);
 
 /** A bounded string; numbers are accepted and turned into strings. */
 export const text = (max: number) =>
-  z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string({ error: 'must be a string' }).max(max, `must be at most ${max} characters`));
+  accepting(z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string({ error: 'must be a string' }).max(max, `must be at most ${max} characters`)), {
+    anyOf: [{ type: 'string', maxLength: max }, { type: 'number' }],
+  });
 
 /** The `auth_connector` of a request: absent and empty mean "no connector". */
-export const connector = text(128).optional();
+export const connector = text(128).optional().describe('The channel (connector) whose queue or binding this is; absent or "" is the default channel');
 
 /** `event_type`: online (default) or offline; anything else is an argument error. */
-export const eventType = z.preprocess(
-  (v) => (v === undefined || v === '' ? 'online' : typeof v === 'string' ? v.trim().toLowerCase() : v),
-  z.enum(['online', 'offline'], { error: 'must be online or offline' }),
-);
+export const eventType = accepting(
+  z.preprocess(
+    (v) => (v === undefined || v === '' ? 'online' : typeof v === 'string' ? v.trim().toLowerCase() : v),
+    z.enum(['online', 'offline'], { error: 'must be online or offline' }),
+  ),
+  { type: 'string', pattern: '^(\\s*([oO][nN]|[oO][fF][fF])[lL][iI][nN][eE]\\s*)?$' },
+).describe('online (default) or offline, in any case');
 
 /** A list parameter (`id[]=1&id[]=2`, a JSON array, or one value), at most `max` items. */
 export const list = <T extends z.ZodType>(item: T, max: number) =>
-  z.preprocess(
-    (v) => (v === undefined || v === '' ? undefined : Array.isArray(v) ? v : typeof v === 'object' && v !== null ? Object.values(v) : [v]),
-    z.array(item).max(max, `must have at most ${max} items`).optional(),
+  accepting(
+    z.preprocess(
+      (v) => (v === undefined || v === '' ? undefined : Array.isArray(v) ? v : typeof v === 'object' && v !== null ? Object.values(v) : [v]),
+      z.array(item).max(max, `must have at most ${max} items`).optional(),
+    ),
+    { anyOf: [{ type: 'array', maxItems: max, items: formOf(item) }, { type: 'object', maxProperties: max, additionalProperties: formOf(item) }, formOf(item)] },
   );
 
 /** A positive integer (record IDs). */
-export const positiveInt = z.preprocess(
-  (v) => (typeof v === 'string' && /^\s*\d{1,16}\s*$/.test(v) ? Number(v) : v),
-  z.number({ error: 'must be a positive integer' }).int('must be a positive integer').positive('must be a positive integer'),
+export const positiveInt = accepting(
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*\d{1,16}\s*$/.test(v) ? Number(v) : v),
+    z.number({ error: 'must be a positive integer' }).int('must be a positive integer').positive('must be a positive integer'),
+  ),
+  { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^\\s*\\d{1,16}\\s*$' }] },
 );
 
 /** A MESSAGE_ID: 32 hex characters. */
-export const messageId = z.preprocess(
-  (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
-  z.string({ error: 'must be a 32-character message id' }).regex(/^[0-9a-f]{32}$/, 'must be a 32-character message id'),
+export const messageId = accepting(
+  z.preprocess(
+    (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+    z.string({ error: 'must be a 32-character message id' }).regex(/^[0-9a-f]{32}$/, 'must be a 32-character message id'),
+  ),
+  { type: 'string', pattern: '^\\s*[0-9a-fA-F]{32}\\s*$' },
 );
