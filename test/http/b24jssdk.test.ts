@@ -75,7 +75,7 @@ describe('@bitrix24/b24jssdk B24Hook against the local runtime over HTTPS', () =
     expect((await call<unknown[]>(hook, 'event.get')).result).toEqual([{ event: 'ONCRMDEALUPDATE', connector_id: '', offline: 1 }]);
   });
 
-  it('pages event.offline.list with callList and fetchList (filter >ID, order ID ASC, start=-1)', async () => {
+  it('pages event.offline.list with callList and fetchList (filter >ID, start=-1) and callListMethod (start/next)', async () => {
     const user = await installUser();
     const hook = hookFor(user);
     await call(hook, 'event.bind', { event: 'ONCRMDEALUPDATE', event_type: 'offline' });
@@ -96,6 +96,16 @@ describe('@bitrix24/b24jssdk B24Hook against the local runtime over HTTPS', () =
     }
     expect(pages).toEqual([50, 50, 20]);
     expect(seen).toEqual(new Set(rows.map((r) => r.ID)));
+
+    // The older helper pages with start/next, reading `total` and `next` from each answer.
+    const progress: number[] = [];
+    const deprecation = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const legacy = await hook.callListMethod('event.offline.list', { order: { ID: 'DESC' } }, (percent: number) => progress.push(percent));
+    expect(deprecation).toHaveBeenCalledWith(expect.stringContaining('callListMethod() method is deprecated'), expect.anything());
+    deprecation.mockRestore();
+    expect(legacy.isSuccess).toBe(true);
+    expect((legacy.getData() as Listed[]).map((r) => r.ID)).toEqual(rows.map((r) => r.ID).reverse());
+    expect(progress.at(-1)).toBe(100);
 
     // A filter the caller adds is kept next to the SDK's cursor (`>ID` itself is the cursor's).
     const some = await hook.actions.v2.callList.make<Listed>({ method: 'event.offline.list', params: { filter: { '>=ID': rows[100]!.ID } }, idKey: 'ID' });
