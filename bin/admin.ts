@@ -10,7 +10,8 @@ import { install, listInstallations, uninstall, type InstallationDeps } from '..
 import { SqsDeliveryQueue } from '../lambdas/adapters/sqs/delivery-queue';
 import { EventCatalog } from '../lambdas/domain/catalog';
 import { addWebhook, listWebhooks, removeWebhook } from '../lambdas/usecases/webhooks';
-import { buildStores, loadCatalogExtension, sqsClient } from '../lambdas/wiring';
+import { sqsClient } from '../lambdas/outbound/index';
+import { buildStores, loadCatalogExtension } from '../lambdas/wiring';
 import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from '../local/dynamodb';
 import { claimDataDir, LOCAL_TABLES, liveRuntime } from '../local/stack';
 

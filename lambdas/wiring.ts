@@ -5,14 +5,8 @@ import { BindingRepository } from './adapters/dynamo/binding-repository';
 import { DynamoSlotLeaser } from './adapters/dynamo/id-slot-leaser';
 import { JournalRepository } from './adapters/dynamo/journal-repository';
 import { RegistryRepository } from './adapters/dynamo/registry-repository';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { NotificationThrottleRepository } from './adapters/dynamo/notification-throttle-repository';
-import { DynamoScheduleStore } from './adapters/dynamo/schedule-store';
-import { EventBridgeNotificationScheduler } from './adapters/scheduler/eventbridge-scheduler';
 import { DeliveryLogRepository } from './adapters/dynamo/delivery-log-repository';
-import { HttpHandlerSender } from './adapters/http/handler-sender';
-import { SqsDeliveryQueue } from './adapters/sqs/delivery-queue';
 import { config, type Config } from './config';
 import { EventCatalog } from './domain/catalog';
 import { IdGenerator } from './domain/ids';
@@ -56,36 +50,53 @@ export function buildStores(
 }
 
 /**
- * The scheduler of trailing ONOFFLINEEVENT notifications. Built on first use: only publish
- * schedules, and the notifier cannot carry its own ARN in its environment.
+ * The adapters that send out of the service (lambdas/outbound/). Each is handed over by
+ * importing its module rather than imported here, so a function is bundled only with the ones
+ * it uses: most REST methods without the SQS and Scheduler clients, only deliver with the HTTP
+ * sender, only publish with the Scheduler client.
  */
-export function notificationScheduler(cfg: Config, db: DynamoDBDocumentClient): NotificationScheduler {
-  if (cfg.SCHEDULER === 'dynamodb') return new DynamoScheduleStore(db, cfg.TABLE_DELIVERIES);
-  if (!cfg.SCHEDULE_GROUP || !cfg.NOTIFIER_ARN || !cfg.SCHEDULER_ROLE_ARN) {
-    throw new Error('Invalid configuration: SCHEDULE_GROUP, NOTIFIER_ARN and SCHEDULER_ROLE_ARN are required to schedule with EventBridge Scheduler');
-  }
-  return new EventBridgeNotificationScheduler(new SchedulerClient({ region: cfg.AWS_REGION }), {
-    groupName: cfg.SCHEDULE_GROUP,
-    notifierArn: cfg.NOTIFIER_ARN,
-    roleArn: cfg.SCHEDULER_ROLE_ARN,
-  });
+export interface Outbound {
+  deliveryQueue(cfg: Config): DeliveryQueue;
+  scheduler(cfg: Config, db: DynamoDBDocumentClient): NotificationScheduler;
+  sender(cfg: Config): HandlerSender;
+}
+
+const outbound: Partial<Outbound> = {};
+
+export function provideOutbound(adapters: Partial<Outbound>): void {
+  Object.assign(outbound, adapters);
+}
+
+function needOutbound<K extends keyof Outbound>(name: K): Outbound[K] {
+  const factory = outbound[name];
+  if (!factory) throw new Error(`This function was built without the outbound adapter '${name}': its entry must import it from lambdas/outbound`);
+  return factory;
 }
 
 export function buildWiring(cfg: Config): Wiring {
   const db = documentClient({ region: cfg.AWS_REGION, ...(cfg.DYNAMODB_ENDPOINT ? { endpoint: cfg.DYNAMODB_ENDPOINT } : {}) });
   let scheduler: NotificationScheduler | undefined;
+  let deliveries: DeliveryQueue | undefined;
+  let sender: HandlerSender | undefined;
   return {
+    // Built on first use: only functions that send reach these (see Outbound).
     get scheduler() {
-      scheduler ??= notificationScheduler(cfg, db);
+      scheduler ??= needOutbound('scheduler')(cfg, db);
       return scheduler;
+    },
+    get deliveries() {
+      deliveries ??= needOutbound('deliveryQueue')(cfg);
+      return deliveries;
+    },
+    get sender() {
+      sender ??= needOutbound('sender')(cfg);
+      return sender;
     },
     config: cfg,
     db,
     ...buildStores(db, { registry: cfg.TABLE_REGISTRY, bindings: cfg.TABLE_BINDINGS, journal: cfg.TABLE_JOURNAL }, cfg.CLAIM_LIFETIME_SECONDS),
-    deliveries: new SqsDeliveryQueue(sqsClient(cfg), cfg.DELIVERY_QUEUE_URL, cfg.DELIVERY_DLQ_URL),
     deliveryLog: new DeliveryLogRepository(db, cfg.TABLE_DELIVERIES, cfg.ATTEMPT_RETENTION_DAYS * 24 * 3600),
     throttle: new NotificationThrottleRepository(db, cfg.TABLE_DELIVERIES),
-    sender: new HttpHandlerSender(cfg.HANDLER_ALLOW_PRIVATE),
     deliverySettings: {
       publicUrl: cfg.PUBLIC_URL,
       accessTokenTtl: cfg.ACCESS_TOKEN_TTL_SECONDS,
@@ -97,13 +108,6 @@ export function buildWiring(cfg: Config): Wiring {
     },
     catalog: EventCatalog.withExtension(loadCatalogExtension(cfg.EVENT_CATALOG_FILE)),
   };
-}
-
-export function sqsClient(cfg: Pick<Config, 'AWS_REGION' | 'SQS_ENDPOINT'>): SQSClient {
-  return new SQSClient({
-    region: cfg.AWS_REGION,
-    ...(cfg.SQS_ENDPOINT ? { endpoint: cfg.SQS_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
 }
 
 export function loadCatalogExtension(file: string | undefined): Record<string, string> | undefined {

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from './dynamodb';
 import { createLocalServer } from './server';
 import { startLocalSqs, startPoller, type LocalSqs, type SqsHandler } from './sqs';
-import { sqsClient, wiring } from '../lambdas/wiring';
+import { sqsClient } from '../lambdas/outbound/index';
+import { wiring } from '../lambdas/wiring';
 import { DynamoScheduleStore } from '../lambdas/adapters/dynamo/schedule-store';
 import { startLocalScheduler, type NotifyHandler } from './scheduler';
 

@@ -3,6 +3,8 @@ import { runBatch } from '../wire/batch';
 import { flag } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
 import { REST_METHODS } from './methods';
+// The outbound adapters this function uses (see Outbound in wiring.ts).
+import '../outbound/queue';
 
 const params = z.object({
   cmd: z.unknown().describe('Map (or list) of up to 50 sub-calls written as method?query with PHP-style parameters; $result[key][field] refers to an earlier result'),

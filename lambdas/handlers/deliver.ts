@@ -7,6 +7,9 @@ import type { DeliveryMessage } from '../domain/ports';
 import { deliver } from '../usecases/deliver';
 import { logger } from '../wire/logger';
 import { wiring } from '../wiring';
+// The outbound adapters this function uses (see Outbound in wiring.ts).
+import '../outbound/queue';
+import '../outbound/sender';
 
 /** A queued delivery, as publish writes it; anything else is poison and goes to the DLQ. */
 const message = z.object({

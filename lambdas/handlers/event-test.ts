@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { testEvent } from '../usecases/service-events';
 import { restHandler, type RestMethod } from '../wire/rest-method';
+// The outbound adapters this function uses (see Outbound in wiring.ts).
+import '../outbound/queue';
 
 /** Any parameters: they are echoed to the handler as data.QUERY. */
 const params = z.looseObject({});

@@ -4,6 +4,8 @@ import * as z from 'zod';
 import { sendTrailingNotification, type TrailingOutcome } from '../usecases/offline-notification';
 import { logger } from '../wire/logger';
 import { wiring } from '../wiring';
+// The outbound adapters this function uses (see Outbound in wiring.ts).
+import '../outbound/queue';
 
 /** The schedule's input, as considerNotifications wrote it. */
 const input = z.object({

@@ -11,6 +11,9 @@ import { bodyText, header } from '../wire/request';
 import { successResponse } from '../wire/response';
 import { argumentError, failureResponse, type RestHandler } from '../wire/rest-method';
 import { wiring } from '../wiring';
+// The outbound adapters this function uses (see Outbound in wiring.ts).
+import '../outbound/queue';
+import '../outbound/scheduler';
 
 /** Events per publish request (SPEC §4: one request is one "hit"). */
 export const MAX_EVENTS_PER_PUBLISH = 100;

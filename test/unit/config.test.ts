@@ -1,7 +1,7 @@
 import { DynamoScheduleStore } from '../../lambdas/adapters/dynamo/schedule-store';
 import { EventBridgeNotificationScheduler } from '../../lambdas/adapters/scheduler/eventbridge-scheduler';
 import { parseConfig } from '../../lambdas/config';
-import { notificationScheduler } from '../../lambdas/wiring';
+import { notificationScheduler } from '../../lambdas/outbound/index';
 
 const base = {
   TABLE_REGISTRY: 'r',
