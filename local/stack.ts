@@ -31,6 +31,10 @@ export interface LocalStackOptions {
   publicUrl?: string;
   /** PEM files: serve HTTPS instead of HTTP. */
   tls?: { certFile: string; keyFile: string };
+  /** Keep DynamoDB Local's data in memory instead of under DATA_DIR (the benchmark). */
+  inMemory?: boolean;
+  /** Delivery worker loops (default 4); Lambda's SQS event source scales to more batches at once. */
+  workerConcurrency?: number;
   log?: (line: string) => void;
 }
 
@@ -132,19 +136,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const tls = options.tls ? { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } : undefined;
   const publicUrl = (options.publicUrl ?? `${scheme}://127.0.0.1:${options.port}`).replace(/\/+$/, '');
 
-  const dynamo = await startDynamoLocal({ port: await freePort(), path: join(dataDir, 'dynamodb') });
+  const dynamo = await startDynamoLocal({ port: await freePort(), ...(options.inMemory ? {} : { path: join(dataDir, 'dynamodb') }) });
   let sqs: LocalSqs | undefined;
   try {
     await ensureTables(dynamo.endpoint, LOCAL_TABLES);
-    log(`DynamoDB Local on ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})`);
+    log(`DynamoDB Local on ${dynamo.endpoint} (${options.inMemory ? 'data in memory' : `data in ${join(dataDir, 'dynamodb')}`})`);
     sqs = await startLocalSqs(await freePort(), (endpoint) => sqsClient({ AWS_REGION: 'us-east-1', SQS_ENDPOINT: endpoint }));
     log(`SQS emulator on ${sqs.endpoint} (delivery queue and DLQ, in memory)`);
     Object.assign(process.env, localEnvironment(dynamo.endpoint, publicUrl, producerKey, sqs));
 
     const { config } = await import('../lambdas/config');
     const cfg = config();
-    const poller = startPoller(sqsClient(cfg), sqs.queueUrl, loadDeliverHandler, { concurrency: 4, log });
-    log(`delivery worker polling (4 at a time; handlers on private addresses ${cfg.HANDLER_ALLOW_PRIVATE ? 'allowed' : 'refused'})`);
+    const loops = options.workerConcurrency ?? 4;
+    const poller = startPoller(sqsClient(cfg), sqs.queueUrl, loadDeliverHandler, { concurrency: loops, log });
+    log(`delivery worker polling (${loops} at a time; handlers on private addresses ${cfg.HANDLER_ALLOW_PRIVATE ? 'allowed' : 'refused'})`);
     const scheduler = startLocalScheduler(new DynamoScheduleStore(wiring().db, cfg.TABLE_DELIVERIES), loadNotifyHandler, { intervalMs: 250, log });
     log('scheduler firing ONOFFLINEEVENT trailing notifications (kept in DynamoDB Local)');
     const server = createLocalServer({ maxBodyBytes: cfg.MAX_BODY_BYTES, publicUrl, ...(tls ? { tls } : {}) });
