@@ -6,7 +6,7 @@ module.exports = {
   // @middy/core and qs-esm (used by @bitrix24/b24jssdk) are ESM only: ts-jest compiles them to CommonJS.
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
   transformIgnorePatterns: ['/node_modules/(?!@middy/|qs-esm/)'],
-  setupFiles: ['<rootDir>/test/support/outbound.ts'],
+  setupFiles: ['<rootDir>/test/support/setup.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,

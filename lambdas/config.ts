@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { BITRIX_RATE_LIMIT } from './domain/rate-limit';
 
 /**
  * Everything the handlers read from the environment, validated once at cold start.
@@ -52,6 +53,9 @@ const schema = z.object({
   ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   /** Largest request body accepted, in bytes (SPEC §8). */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** Per-application leaky bucket (SPEC §8): drain rate per second (0 = no limit) and size; Bitrix24's 2 and 50 by default. */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(BITRIX_RATE_LIMIT.perSecond),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(BITRIX_RATE_LIMIT.burst),
 });
 
 export type Config = z.infer<typeof schema>;

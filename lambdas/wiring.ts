@@ -7,10 +7,11 @@ import { JournalRepository } from './adapters/dynamo/journal-repository';
 import { RegistryRepository } from './adapters/dynamo/registry-repository';
 import { NotificationThrottleRepository } from './adapters/dynamo/notification-throttle-repository';
 import { DeliveryLogRepository } from './adapters/dynamo/delivery-log-repository';
+import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter';
 import { config, type Config } from './config';
 import { EventCatalog } from './domain/catalog';
 import { IdGenerator } from './domain/ids';
-import type { DeliveryQueue, HandlerSender, NotificationScheduler } from './domain/ports';
+import type { DeliveryQueue, HandlerSender, NotificationScheduler, RateLimiter } from './domain/ports';
 import type { DeliverySettings } from './usecases/deliver';
 
 /**
@@ -23,6 +24,7 @@ export interface Wiring extends Stores {
   deliveries: DeliveryQueue;
   deliveryLog: DeliveryLogRepository;
   throttle: NotificationThrottleRepository;
+  rateLimiter: RateLimiter;
   scheduler: NotificationScheduler;
   sender: HandlerSender;
   deliverySettings: DeliverySettings;
@@ -97,6 +99,7 @@ export function buildWiring(cfg: Config): Wiring {
     ...buildStores(db, { registry: cfg.TABLE_REGISTRY, bindings: cfg.TABLE_BINDINGS, journal: cfg.TABLE_JOURNAL }, cfg.CLAIM_LIFETIME_SECONDS),
     deliveryLog: new DeliveryLogRepository(db, cfg.TABLE_DELIVERIES, cfg.ATTEMPT_RETENTION_DAYS * 24 * 3600),
     throttle: new NotificationThrottleRepository(db, cfg.TABLE_DELIVERIES),
+    rateLimiter: new DynamoRateLimiter(db, cfg.TABLE_DELIVERIES, { perSecond: cfg.RATE_LIMIT_PER_SECOND, burst: cfg.RATE_LIMIT_BURST }),
     deliverySettings: {
       publicUrl: cfg.PUBLIC_URL,
       accessTokenTtl: cfg.ACCESS_TOKEN_TTL_SECONDS,

@@ -34,5 +34,6 @@ export const errors = {
   bodyTooLarge: (limit: number) => new BitrixError('ERROR_ARGUMENT', `Request body is larger than ${limit} bytes`, 413),
   badRequest: (description: string) => new BitrixError('ERROR_ARGUMENT', description, 400),
   unavailable: () => new BitrixError('QUERY_LIMIT_EXCEEDED', 'Too many requests or the service is busy; retry later', 503),
+  rateLimited: () => new BitrixError('QUERY_LIMIT_EXCEEDED', 'Too many requests: the application is over its request rate limit; retry later', 503),
   internal: () => new BitrixError('INTERNAL_SERVER_ERROR', 'Internal server error', 500),
 };

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { runBatch } from '../wire/batch';
+import { MAX_BATCH_COMMANDS, runBatch } from '../wire/batch';
 import { flag } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
 import { REST_METHODS } from './methods';
@@ -16,6 +16,9 @@ export const method: RestMethod<typeof params> = {
   name: 'batch',
   params,
   run: async (ctx, p) => ({ result: await runBatch(REST_METHODS, ctx, p.cmd, p.halt ?? false) }),
+  // Each command weighs one request against the rate limit (SPEC §8).
+  // (Over 50 is refused as an argument error by the batch itself, not by the limit.)
+  weight: (raw) => (typeof raw.cmd === 'object' && raw.cmd !== null ? Math.min(MAX_BATCH_COMMANDS, Math.max(1, Object.keys(raw.cmd).length)) : 1),
 };
 
 export const handler = restHandler(method);

@@ -64,7 +64,11 @@ const TRANSIENT = new Set([
   'TransactionConflictException',
   'ServiceUnavailable',
   'InternalServerError',
+  'TimeoutError',
 ]);
+
+/** Connection failures the SDK gave up retrying: the store is unreachable for now, not the request at fault. */
+const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 
 /**
  * The one error mapper: Bitrix errors pass through; transient AWS errors become 503; anything
@@ -73,6 +77,7 @@ const TRANSIENT = new Set([
 export function toBitrixError(error: unknown): { error: BitrixError; unexpected: boolean } {
   if (error instanceof BitrixError) return { error, unexpected: false };
   const name = (error as { name?: string } | null)?.name ?? '';
-  if (TRANSIENT.has(name)) return { error: errors.unavailable(), unexpected: true };
+  const code = (error as { code?: string } | null)?.code ?? '';
+  if (TRANSIENT.has(name) || NETWORK.has(code)) return { error: errors.unavailable(), unexpected: true };
   return { error: errors.internal(), unexpected: true };
 }

@@ -22,6 +22,8 @@ export interface RestMethod<S extends z.ZodType> {
   name: string;
   params: S;
   run: (ctx: MethodContext, params: z.output<S>) => Promise<MethodOutput>;
+  /** How many requests the call weighs against the rate limit (default 1; `batch`: its commands). */
+  weight?: (params: Record<string, unknown>) => number;
 }
 
 export type RestHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -43,6 +45,7 @@ export async function runRestCall<S extends z.ZodType>(method: RestMethod<S>, ev
     if (call.method !== method.name) throw errors.methodNotFound();
     const caller = await authenticate(deps.registry, call.credential, Math.floor(started / 1000));
     logger.appendKeys({ member_id: caller.memberId, client_id: caller.clientId, method: method.name });
+    if (!(await deps.rateLimiter.admit(caller.memberId, caller.clientId, method.weight?.(call.params) ?? 1, started))) throw errors.rateLimited();
     const parsed = method.params.safeParse(call.params);
     if (!parsed.success) throw argumentError(parsed.error);
     const processingStarted = Date.now();
