@@ -96,6 +96,8 @@ export class Service extends Construct {
         else tables[table as TableName].grantReadData(restFn);
       }
       if (QUEUES_DELIVERIES.has(method)) storage.deliveryQueue.grantSendMessages(restFn);
+      // Every call takes from its application's rate-limit bucket (a conditional UpdateItem).
+      tables.deliveries.grant(restFn, 'dynamodb:UpdateItem');
       const integration = new HttpLambdaIntegration(`Rest-${entry}-Integration`, restFn);
       for (const path of [`/rest/${method}`, `/rest/${method}.json`, `/rest/{userId}/{secret}/${method}`, `/rest/{userId}/{secret}/${method}.json`]) {
         api.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.POST], integration });
