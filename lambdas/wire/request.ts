@@ -16,6 +16,22 @@ export interface RestCall {
  */
 export const PHP_STYLE = { depth: 8, arrayLimit: 1000, parameterLimit: 2000, allowPrototypes: false } as const;
 
+/** The same bounds for JSON bodies: nesting levels and values in all. */
+export const JSON_BOUNDS = { depth: 8, values: 10_000 } as const;
+
+/** Refuses a JSON value nested deeper, or holding more values, than JSON_BOUNDS (400, nothing runs). */
+export function checkJsonBounds(value: unknown): void {
+  let values = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (++values > JSON_BOUNDS.values) throw errors.badRequest(`Request body holds more than ${JSON_BOUNDS.values} values`);
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= JSON_BOUNDS.depth) throw errors.badRequest(`Request body is nested deeper than ${JSON_BOUNDS.depth} levels`);
+    for (const child of Object.values(current as Record<string, unknown>)) stack.push([child, depth + 1]);
+  }
+}
+
 const REST_PATH = /^\/rest\/(?:(\d+)\/([^/]+)\/)?([^/]+?)(?:\.json)?\/?$/i;
 
 /** `/rest/{method}`, `/rest/{method}.json`, `/rest/{user_id}/{secret}/{method}` (+ `.json`, `/`). */
@@ -61,6 +77,7 @@ export function parseParams(event: APIGatewayProxyEventV2, maxBytes: number): Re
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         throw errors.badRequest('Request body must be a JSON object');
       }
+      checkJsonBounds(parsed);
       body = parsed as Record<string, unknown>;
     } else if (type.includes('multipart/')) {
       throw errors.badRequest('multipart/form-data is not supported: send application/x-www-form-urlencoded or JSON');
