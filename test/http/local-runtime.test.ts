@@ -244,13 +244,21 @@ describe('npm start (the local runtime as a developer runs it)', () => {
     await interrupt(stack);
   });
 
-  it('recovers after kill -9: the orphaned DynamoDB Local is stopped and the data is kept', async () => {
+  it('recovers after kill -9: the orphaned DynamoDB Local is stopped, the data is kept, and every claimed batch is still readable by its process_id', async () => {
     const dir = newDir();
     const port = await freePort();
     const first = await npmStart(port, dir);
     running.push(first);
     const app = await admin(dir, ['install', '--member-id', 'b'.repeat(32), '--domain', 'b.example.com', '--client-id', 'local.crash', '--user-id', '2', '--admin']);
     await postForm(`${first.url}/rest/event.bind?auth=${app.access_token}`, 'event=ONTASKADD&handler=https://hooks.example.com/t');
+    await postForm(`${first.url}/rest/event.bind?auth=${app.access_token}`, 'event=ONCRMDEALUPDATE&event_type=offline');
+    const producerKey = readFileSync(join(dir, 'producer-key'), 'utf8').trim();
+    const deals = Array.from({ length: 40 }, (_, i) => ({ event: 'ONCRMDEALUPDATE', data: { FIELDS: { ID: i + 1 } } }));
+    expect((await postJson(`${first.url}/producer/events`, { member_id: 'b'.repeat(32), events: deals }, { authorization: `Bearer ${producerKey}` })).status).toBe(200);
+    // Eight consumers reserve batches at once (clear=0); then the process dies without a word.
+    const claims = await Promise.all(Array.from({ length: 8 }, () => postForm(`${first.url}/rest/event.offline.get?auth=${app.access_token}`, 'clear=0&limit=4')));
+    const batches = claims.map((c) => c.body.result as { process_id: string; events: { ID: string }[] }).filter((b) => b.events.length > 0);
+    expect(batches.length).toBeGreaterThan(0);
 
     const runtime = readRuntimeFile(dir)!;
     process.kill(runtime.pid, 'SIGKILL'); // the node process only: its Java child is left behind
@@ -262,7 +270,19 @@ describe('npm start (the local runtime as a developer runs it)', () => {
     expect(alive(runtime.dynamodb_pid)).toBe(false);
     expect((await get(`${second.url}/rest/event.get?auth=${app.access_token}`)).body.result).toEqual([
       { event: 'ONTASKADD', handler: 'https://hooks.example.com/t', auth_type: '0', offline: 0 },
+      { event: 'ONCRMDEALUPDATE', connector_id: '', offline: 1 },
     ]);
+    for (const batch of batches) {
+      // clear=0: read the batch again and keep it reserved.
+      const reread = await postForm(`${second.url}/rest/event.offline.get?auth=${app.access_token}`, `process_id=${batch.process_id}&clear=0`);
+      expect((reread.body.result as { events: { ID: string }[] }).events.map((e) => e.ID)).toEqual(batch.events.map((e) => e.ID));
+    }
+    // Nothing lost, nothing twice: the reserved records and the pending ones are the 40 published.
+    const listed = await postForm(`${second.url}/rest/event.offline.list?auth=${app.access_token}`, 'start=-1');
+    const records = listed.body.result as { ID: string; PROCESS_ID: string }[];
+    expect(records).toHaveLength(40);
+    expect(new Set(records.map((r) => r.ID)).size).toBe(40);
+    expect(records.filter((r) => r.PROCESS_ID !== '').length).toBe(batches.reduce((n, b) => n + b.events.length, 0));
     await interrupt(second);
     killGroup(first);
   });
