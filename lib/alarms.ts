@@ -13,6 +13,7 @@ export interface AlarmsProps {
   api: HttpApi;
   functions: IFunction[];
   deadLetterQueue: Queue;
+  deliveryQueue: Queue;
   /** The delivery worker's log group: delivery outcomes are counted from its log lines. */
   deliveryLogs: ILogGroup;
 }
@@ -20,6 +21,8 @@ export interface AlarmsProps {
 /**
  * What pages an operator, all on one SNS topic (subscribe to it after deploying):
  * - DLQ depth: any message parked (exhausted retries or poison);
+ * - delivery queue backlog: its oldest message has waited 5 minutes or more (deferred and
+ *   retried deliveries wait up to 15 minutes on purpose, so this looks at 3 periods in a row);
  * - delivery failures: more than half of at least 20 attempts failed in 15 minutes;
  * - each function's errors and throttles;
  * - the API's 5xx answers (5 or more in 5 minutes).
@@ -46,6 +49,7 @@ export class Alarms extends Construct {
       return created;
     };
 
+    alarm('DeliveryQueueBacklog', props.deliveryQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), 300, 'Deliveries wait in the queue for 5 minutes or more: the delivery worker is failing, throttled or too slow (see its errors and DeliveryLatency)', 3);
     alarm('DeadLetterQueueDepth', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1, 'Deliveries parked in the dead-letter queue: look at their reason attribute, fix, redrive');
 
     // Delivery outcomes from the worker's structured log lines (message "delivery").

@@ -27,6 +27,7 @@ export class EventHubStack extends Stack {
       api: this.service.api,
       functions: this.service.functions,
       deadLetterQueue: this.storage.deadLetterQueue,
+      deliveryQueue: this.storage.deliveryQueue,
       deliveryLogs: this.service.deliver.logGroup,
     });
     const { tables } = this.storage;

@@ -34,6 +34,8 @@ export const errors = {
   bodyTooLarge: (limit: number) => new BitrixError('ERROR_ARGUMENT', `Request body is larger than ${limit} bytes`, 413),
   badRequest: (description: string) => new BitrixError('ERROR_ARGUMENT', description, 400),
   unavailable: () => new BitrixError('QUERY_LIMIT_EXCEEDED', 'Too many requests or the service is busy; retry later', 503),
+  queueFull: () =>
+    new BitrixError('QUERY_LIMIT_EXCEEDED', 'An offline queue of this application is full (10 GB): it must be drained with event.offline.get before more is journaled', 503),
   rateLimited: () => new BitrixError('QUERY_LIMIT_EXCEEDED', 'Too many requests: the application is over its request rate limit; retry later', 503),
   internal: () => new BitrixError('INTERNAL_SERVER_ERROR', 'Internal server error', 500),
 };

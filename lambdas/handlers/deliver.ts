@@ -6,6 +6,7 @@ import * as z from 'zod';
 import type { DeliveryMessage } from '../domain/ports';
 import { deliver } from '../usecases/deliver';
 import { logger } from '../wire/logger';
+import { metrics, recordDelivery } from '../wire/metrics';
 import { wiring } from '../wiring';
 // The outbound adapters this function uses (see Outbound in wiring.ts).
 import '../outbound/queue';
@@ -57,8 +58,13 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
       attempt: delivery.attempt ?? 1,
       outcome,
     });
+    recordDelivery(outcome);
   };
-  return processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false });
+  try {
+    return await processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
 }
 
 export const handler = middy(handle).use(injectLambdaContext(logger, { resetKeys: true }));

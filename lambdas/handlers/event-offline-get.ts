@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { DEFAULT_GET_LIMIT, getOffline } from '../usecases/offline';
 import { connector, flag, integer, text } from '../wire/params';
 import { restHandler, type RestMethod } from '../wire/rest-method';
+import { recordQueueDepth } from '../wire/metrics';
 
 const params = z.object({
   filter: z.unknown().optional().describe('Fields ID, TIMESTAMP_X, EVENT_NAME, MESSAGE_ID; operators =, !, !=, <, <=, >, >= before the field name'),
@@ -32,6 +33,7 @@ export const method: RestMethod<typeof params> = {
       },
       now,
     );
+    recordQueueDepth(queue.pending, queue.oldest_age);
     // Beyond Bitrix24: the queue's figures next to the result (README, "event.offline.get").
     return { result, extra: { queue } };
   },

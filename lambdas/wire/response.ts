@@ -79,5 +79,7 @@ export function toBitrixError(error: unknown): { error: BitrixError; unexpected:
   const name = (error as { name?: string } | null)?.name ?? '';
   const code = (error as { code?: string } | null)?.code ?? '';
   if (TRANSIENT.has(name) || NETWORK.has(code)) return { error: errors.unavailable(), unexpected: true };
+  // The byOrder index keeps one queue under 10 GB (adapters/dynamo/journal-repository.ts).
+  if (name === 'ItemCollectionSizeLimitExceededException') return { error: errors.queueFull(), unexpected: true };
   return { error: errors.internal(), unexpected: true };
 }

@@ -117,11 +117,12 @@ describe('EventHubStack', () => {
     for (const id of [...idsOf('AWS::Lambda::Function'), ...idsOf('AWS::ApiGatewayV2::Api')]) expect(id).toMatch(/^Service|^CustomResource|^LogRetention/);
   });
 
-  it('alarms on DLQ depth, the delivery failure rate, every function’s errors and throttles, and API 5xx, all to one topic', () => {
+  it('alarms on DLQ depth, the delivery queue’s backlog, the delivery failure rate, every function’s errors and throttles, and API 5xx, all to one topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const functions = Object.keys(template.findResources('AWS::Lambda::Function')).length;
-    expect(alarms).toHaveLength(1 + 1 + 2 * functions + 1);
+    expect(alarms).toHaveLength(1 + 1 + 1 + 2 * functions + 1);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 1 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Namespace: 'AWS/SQS', Threshold: 300, EvaluationPeriods: 3 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(attempts >= 20, 100 * failures / attempts, 0)' })]), Threshold: 50 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx', Namespace: 'AWS/ApiGateway', Threshold: 5 });
     template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: Match.stringLikeRegexp('outcome.kind = "failed"'), MetricTransformations: [Match.objectLike({ MetricName: 'DeliveryFailures' })] });

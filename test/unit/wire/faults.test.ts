@@ -50,6 +50,12 @@ describe('REST calls when DynamoDB fails', () => {
     expect(JSON.parse(answer.body!)).toMatchObject({ error: 'QUERY_LIMIT_EXCEEDED' });
   });
 
+  it('says so when an offline queue has reached the 10 GB of its index partition', () => {
+    const mapped = toBitrixError(fault('ItemCollectionSizeLimitExceededException'));
+    expect(mapped.error).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', status: 503 });
+    expect(mapped.error.description).toMatch(/queue of this application is full/);
+  });
+
   it('answers a bare 500 without details for a failure it does not know', async () => {
     ddb.on(GetCommand).rejects(Object.assign(new Error('secret table name arn:aws:dynamodb:…'), { name: 'SomethingNew' }));
     const answer = await runRestCall(eventGet, event());
