@@ -8,11 +8,15 @@ const stage = (app.node.tryGetContext('stage') as string | undefined) ?? 'dev';
 const claimLifetime = app.node.tryGetContext('claimLifetimeSeconds') as string | undefined;
 const deliveryRetries = app.node.tryGetContext('deliveryRetries') as string | undefined;
 const allowPrivate = app.node.tryGetContext('handlerAllowPrivate') as string | undefined;
+const ratePerSecond = app.node.tryGetContext('rateLimitPerSecond') as string | undefined;
+const rateBurst = app.node.tryGetContext('rateLimitBurst') as string | undefined;
 const stack = new EventHubStack(app, `b24-event-hub-${stage}`, {
   stage,
   ...(claimLifetime ? { claimLifetimeSeconds: Number(claimLifetime) } : {}),
   ...(deliveryRetries ? { deliveryRetries: Number(deliveryRetries) } : {}),
   handlerAllowPrivate: allowPrivate === '1' || allowPrivate === 'true',
+  ...(ratePerSecond ? { rateLimitPerSecond: Number(ratePerSecond) } : {}),
+  ...(rateBurst ? { rateLimitBurst: Number(rateBurst) } : {}),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 // cdk-nag's AwsSolutions rules on every synth: an unsuppressed finding fails it (lib/nag-suppressions.ts).

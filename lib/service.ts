@@ -20,6 +20,9 @@ export interface ServiceSettings {
   deliveryRetries?: number;
   /** Deliver to private addresses too (only for handlers inside a private network). */
   handlerAllowPrivate?: boolean;
+  /** Each application's leaky bucket (SPEC §8); Bitrix24's 2 per second and 50 when unset. */
+  rateLimitPerSecond?: number;
+  rateLimitBurst?: number;
 }
 
 export interface ServiceProps extends ServiceSettings {
@@ -82,6 +85,8 @@ export class Service extends Construct {
       SCHEDULER: 'eventbridge',
       PRODUCER_AUTH: 'iam',
       CLAIM_LIFETIME_SECONDS: String(props.claimLifetimeSeconds ?? 30 * 24 * 3600),
+      ...(props.rateLimitPerSecond !== undefined ? { RATE_LIMIT_PER_SECOND: String(props.rateLimitPerSecond) } : {}),
+      ...(props.rateLimitBurst !== undefined ? { RATE_LIMIT_BURST: String(props.rateLimitBurst) } : {}),
     };
     const fn = (name: string, entry: string, extra: Partial<ConstructorParameters<typeof ServiceFunction>[2]> = {}) => {
       const created = new ServiceFunction(this, name, { entry, environment, ...extra });
