@@ -64,6 +64,24 @@ export function readPlan(order: readonly OrderTerm[], filter: readonly FilterCon
   return { walk, isPast: never };
 }
 
+/**
+ * The walk by ID a *contended* claim round may take on keys alone, or undefined when the
+ * choice needs the records' bodies. A contended round does not claim strictly the first
+ * records: it picks at random among several times the records it needs from near the head
+ * (usecases/offline.ts), so only the head's keys matter. That holds with no filter (or one on
+ * ID only, which is a key range) and an order whose head the walk by ID gives: ID either way,
+ * or TIMESTAMP_X ASC (a record's TIMESTAMP_X is never before its ID's time).
+ */
+export function keysOnlyWalk(order: readonly OrderTerm[], filter: readonly FilterCondition[]): PendingWalk | undefined {
+  // A range of IDs is a key range; `ID = a, b` ("any of") or `!ID` are not.
+  const range = (c: FilterCondition) => c.field === 'ID' && (['>', '>=', '<', '<='].includes(c.op) || (c.op === '=' && c.values.length === 1));
+  if (!filter.every(range)) return undefined;
+  const [first] = order;
+  if (first?.field === 'ID') return { by: 'id', descending: first.direction === 'DESC', ...idRange(filter) };
+  if (first === undefined || (first.field === 'TIMESTAMP_X' && first.direction === 'ASC')) return { by: 'id', descending: false, ...idRange(filter) };
+  return undefined;
+}
+
 /** The ID range that the filter's conditions on ID allow; undefined ends are open. */
 function idRange(filter: readonly FilterCondition[]): { fromId?: number; toId?: number } {
   let from = -Infinity;

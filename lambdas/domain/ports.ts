@@ -64,6 +64,16 @@ export interface ClaimOptions {
   stopOnLoss?: boolean;
 }
 
+/**
+ * A pending record known only by its keys (what the byOrder index holds): enough to claim it.
+ * A full JournalRecord is one too.
+ */
+export interface ClaimCandidate {
+  id: number;
+  messageId: string;
+  error?: boolean;
+}
+
 export interface ClaimOutcome {
   claimed: JournalRecord[];
   /** Claims sent: fewer than the batch when `stopOnLoss` stopped early. */
@@ -79,13 +89,18 @@ export interface JournalStore {
    * along a walk (domain/pending-selection.ts), page by page, read strongly consistent.
    */
   pendingPages(queue: QueueKey, error: boolean, walk: PendingWalk, pageSize: () => number): AsyncIterable<JournalRecord[]>;
+  /**
+   * The keys of up to `count` pending records of one kind along a walk by ID: the cheap read
+   * of a contended claim round, which picks among them at random (no record bodies read).
+   */
+  pendingKeys(queue: QueueKey, error: boolean, walk: PendingWalk, count: number): Promise<ClaimCandidate[]>;
   /** How many pending records of one kind wait (counted up to `cap`) and the oldest one's ID. */
   pendingFigures(queue: QueueKey, error: boolean, cap: number): Promise<PendingFigures>;
   /**
    * Claims each record of `batch`. Each claim is exclusive: of parallel callers exactly one
    * gets a record. Returns the records claimed, as stored at the moment of the claim.
    */
-  claim(queue: QueueKey, batch: readonly JournalRecord[], options: ClaimOptions): Promise<ClaimOutcome>;
+  claim(queue: QueueKey, batch: readonly (JournalRecord | ClaimCandidate)[], options: ClaimOptions): Promise<ClaimOutcome>;
   /** The records a process still holds (claim not expired). */
   readProcess(queue: QueueKey, processId: string, now: number): Promise<JournalRecord[]>;
   /** Deletes records a process holds. */

@@ -77,3 +77,23 @@ describe('JournalRepository (DynamoDB Local)', () => {
     expect(await repo().readAll(q, 2)).toEqual([]);
   });
 });
+
+describe('claiming from the index keys alone (contended rounds)', () => {
+  it('reads keys in ID order and claims them: the delete or a read returns the whole record; a gone one is lost', async () => {
+    const q = queue();
+    const journal = repo();
+    await journal.write(q, [1, 2, 3, 4].map((id) => write(id)), Date.now());
+    const byId = (await journal.readPending(q, false)).sort((a, b) => a.id - b.id);
+
+    const keys = await journal.pendingKeys(q, false, { by: 'id', descending: false }, 3);
+    expect(keys).toEqual(byId.slice(0, 3).map((r) => ({ id: r.id, messageId: r.messageId, error: false })));
+    expect(await journal.pendingKeys(q, false, { by: 'id', descending: true, fromId: byId[1]!.id }, 10)).toHaveLength(3);
+
+    const deleted = await journal.claim(q, [keys[0]!], { clear: true, processId: 'a'.repeat(32), now: Date.now() });
+    expect(deleted.claimed).toEqual([expect.objectContaining({ id: byId[0]!.id, eventData: { FIELDS: { ID: 1 } }, eventName: 'ONCRMDEALUPDATE' })]);
+    const moved = await journal.claim(q, [keys[1]!, keys[0]!], { clear: false, processId: 'b'.repeat(32), now: Date.now() });
+    expect(moved).toEqual({ attempted: 2, claimed: [expect.objectContaining({ id: byId[1]!.id, processId: 'b'.repeat(32), eventData: { FIELDS: { ID: 2 } } })] });
+    expect((await journal.readProcess(q, 'b'.repeat(32), Date.now())).map((r) => r.id)).toEqual([byId[1]!.id]);
+    expect((await journal.readPending(q, false)).map((r) => r.id).sort()).toEqual([byId[2]!.id, byId[3]!.id].sort());
+  });
+});

@@ -1,11 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { forEachLimited } from '../../domain/concurrency';
 import { composeId, ID_EPOCH_MS, idTime, TICK_MS, type IdGenerator } from '../../domain/ids';
 import type { PendingWalk } from '../../domain/pending-selection';
 import type { JournalRecord, QueueKey } from '../../domain/model';
-import type { ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../domain/ports';
+import type { ClaimCandidate, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../domain/ports';
 import { queryAll } from './query-all';
 
 /**
@@ -50,6 +50,9 @@ import { queryAll } from './query-all';
  *   the records) from the head of the queue, about `limit + 1` records: ~1 RRU per record; by
  *   MESSAGE_ID order, a Query of the table's P#/E# range. Orders the keys cannot serve
  *   (TIMESTAMP_X DESC, EVENT_NAME) read the whole pending range.
+ * - event.offline.get, a contended round (parallel callers took its records): Query on byOrder
+ *   for keys only (~70 B each: 1 RRU per ~60 keys), then the claim itself; with clear=0 a
+ *   GetItem of each chosen record (1 RRU), as the move needs its body.
  * - event.offline.get, clear=1: one conditional DeleteItem per record (the claim is the
  *   delete; ReturnValues gives the record as it was) = 1 WRU + 1 index WRU.
  * - event.offline.get, clear=0: PutItem of the claimed copy (not indexed), then a DeleteItem of
@@ -153,6 +156,21 @@ export class JournalRepository implements JournalStore {
     } while (start);
   }
 
+  async pendingKeys(queue: QueueKey, error: boolean, walk: PendingWalk, count: number): Promise<ClaimCandidate[]> {
+    const { Items } = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: ORDER_INDEX,
+        KeyConditionExpression: 'pk = :pk AND ord BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': queuePk(queue), ':from': orderKey(error, walk.fromId ?? 0), ':to': orderKey(error, walk.toId ?? MAX_ID) },
+        ScanIndexForward: !walk.descending,
+        ConsistentRead: true,
+        Limit: count,
+      }),
+    );
+    return (Items ?? []).map((item) => ({ id: Number(String(item.ord).slice(2)), messageId: String(item.sk).slice(2), error }));
+  }
+
   async pendingFigures(queue: QueueKey, error: boolean, cap: number): Promise<PendingFigures> {
     const keys = (await queryAll(this.db, {
       TableName: this.table,
@@ -166,7 +184,7 @@ export class JournalRepository implements JournalStore {
     return { pending: Math.min(keys.length, cap), exact: keys.length <= cap, ...(oldest !== undefined ? { oldestId: oldest } : {}) };
   }
 
-  async claim(queue: QueueKey, batch: readonly JournalRecord[], options: ClaimOptions): Promise<ClaimOutcome> {
+  async claim(queue: QueueKey, batch: readonly (JournalRecord | ClaimCandidate)[], options: ClaimOptions): Promise<ClaimOutcome> {
     const results: (JournalRecord | undefined)[] = new Array(batch.length);
     let attempted = 0;
     let lost = false;
@@ -180,12 +198,12 @@ export class JournalRepository implements JournalStore {
   }
 
   /** clear=1: whoever deletes the record has it; the delete returns it as it was. */
-  private async claimByDelete(queue: QueueKey, candidate: JournalRecord): Promise<JournalRecord | undefined> {
+  private async claimByDelete(queue: QueueKey, candidate: JournalRecord | ClaimCandidate): Promise<JournalRecord | undefined> {
     try {
       const { Attributes } = await this.db.send(
         new DeleteCommand({
           TableName: this.table,
-          Key: { pk: queuePk(queue), sk: recordSk(candidate) },
+          Key: { pk: queuePk(queue), sk: pendingSk(candidate) },
           ConditionExpression: 'id = :id',
           ExpressionAttributeValues: { ':id': candidate.id },
           ReturnValues: 'ALL_OLD',
@@ -203,8 +221,10 @@ export class JournalRepository implements JournalStore {
    * still the one that was copied. If a publish merged into it meanwhile, copy the new
    * version and try again; if another caller took it, drop the copy.
    */
-  private async claimByMove(queue: QueueKey, candidate: JournalRecord, options: ClaimOptions): Promise<JournalRecord | undefined> {
-    let current = candidate;
+  private async claimByMove(queue: QueueKey, candidate: JournalRecord | ClaimCandidate, options: ClaimOptions): Promise<JournalRecord | undefined> {
+    // Known by its keys only: read the record itself (1 RRU), unless it is gone already.
+    let current = 'eventName' in candidate ? candidate : await this.getPending(queue, candidate);
+    if (!current) return undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
       const claimed: JournalRecord = { ...current, processId: options.processId };
       const exp = options.now + this.claimLifetimeMs;
@@ -241,6 +261,11 @@ export class JournalRepository implements JournalStore {
       }
     }
     return undefined;
+  }
+
+  private async getPending(queue: QueueKey, candidate: ClaimCandidate): Promise<JournalRecord | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: queuePk(queue), sk: pendingSk(candidate) }, ConsistentRead: true }));
+    return Item && Item.id === candidate.id ? recordFromItem(Item) : undefined;
   }
 
   async readProcess(queue: QueueKey, processId: string, now: number): Promise<JournalRecord[]> {
@@ -305,6 +330,9 @@ export function queuePk(queue: QueueKey): string {
 }
 
 /** The sort key a record lives under: pending (P#), pending error (E#) or claimed (C#). */
+/** A pending record's sort key (it has no process yet). */
+const pendingSk = (candidate: ClaimCandidate): string => `${candidate.error ? 'E' : 'P'}#${candidate.messageId}`;
+
 export function recordSk(record: JournalRecord): string {
   if (record.processId !== '') return `C#${record.processId}#${String(record.id).padStart(16, '0')}`;
   return `${record.error ? 'E' : 'P'}#${record.messageId}`;

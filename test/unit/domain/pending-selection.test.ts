@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { composeId, ID_EPOCH_MS, idTime, TICK_MS } from '../../../lambdas/domain/ids';
 import { GET_FIELDS, parseFilter, parseOrder } from '../../../lambdas/domain/journal';
 import type { JournalRecord } from '../../../lambdas/domain/model';
-import { firstInOrder, readPlan, type PendingReader, type PendingWalk } from '../../../lambdas/domain/pending-selection';
+import { firstInOrder, keysOnlyWalk, readPlan, type PendingReader, type PendingWalk } from '../../../lambdas/domain/pending-selection';
 import { filterArbitrary, modelFilter, modelOrder, orderArbitrary } from '../../support/queue-model';
 
 /** An in-memory journal walk, paged as the repository pages, counting what it reads. */
@@ -97,5 +97,26 @@ describe('firstInOrder: choosing a claim batch', () => {
     expect(plan({ ID: 'ASC' }, { ID: '7' })).toEqual({ by: 'id', descending: false, fromId: 7, toId: 7 });
     expect(plan({ MESSAGE_ID: 'DESC' })).toEqual({ by: 'messageId', descending: true });
     expect(plan({ TIMESTAMP_X: 'DESC' })).toEqual({ by: 'id', descending: false });
+  });
+});
+
+describe('keysOnlyWalk: when a contended round may choose from keys alone', () => {
+  const walk = (order: string | undefined, filter: Record<string, unknown> | undefined) =>
+    keysOnlyWalk(parseOrder(order ? JSON.parse(order) : undefined, GET_FIELDS, [{ field: 'TIMESTAMP_X', direction: 'ASC' }]), parseFilter(filter, GET_FIELDS));
+
+  it('walks by ID for the default order, ID either way, and ID ranges', () => {
+    expect(walk(undefined, undefined)).toEqual({ by: 'id', descending: false });
+    expect(walk('{"ID":"DESC"}', undefined)).toEqual({ by: 'id', descending: true });
+    expect(walk(undefined, { '>=ID': 10, '<ID': 20 })).toEqual({ by: 'id', descending: false, fromId: 10, toId: 19 });
+    expect(walk(undefined, { ID: 7 })).toEqual({ by: 'id', descending: false, fromId: 7, toId: 7 });
+  });
+
+  it('needs the records for any other filter or order', () => {
+    expect(walk(undefined, { EVENT_NAME: 'ONCRMDEALADD' })).toBeUndefined();
+    expect(walk(undefined, { ID: [1, 9] })).toBeUndefined(); // "any of" is not a range
+    expect(walk(undefined, { '!ID': 3 })).toBeUndefined();
+    expect(walk('{"TIMESTAMP_X":"DESC"}', undefined)).toBeUndefined();
+    expect(walk('{"EVENT_NAME":"ASC"}', undefined)).toBeUndefined();
+    expect(walk('{"MESSAGE_ID":"ASC"}', undefined)).toBeUndefined();
   });
 });
