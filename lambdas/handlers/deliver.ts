@@ -63,7 +63,8 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
   try {
     return await processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false });
   } finally {
-    metrics.publishStoredMetrics();
+    // Only poison records in the batch: nothing to publish (and no warning about it).
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }
 
