@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { method as batch } from '../handlers/batch';
 import { REST_METHODS } from '../handlers/methods';
 import { MAX_EVENTS_PER_PUBLISH, publishBody } from '../handlers/publish';
-import { WIRE_FORMS } from './params';
+import { isPreprocess, wireFormOf } from './params';
 import type { RestMethod } from './rest-method';
 
 /**
@@ -118,7 +118,7 @@ type JsonSchema = Record<string, unknown>;
 /**
  * zod → JSON Schema 2020-12 as a client writes the parameters. Parameters that accept several
  * spellings (`1`/`"1"`/`"Y"`, one value or a list) are normalised by a preprocess step; the
- * document shows every spelling the step accepts (WIRE_FORMS). A parameter is required only when
+ * document shows every spelling the step accepts (wire/params.ts). A parameter is required only when
  * absence is refused.
  */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
@@ -126,9 +126,9 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
     io,
     unrepresentable: 'any',
     override: (ctx) => {
-      const def = ctx.zodSchema._zod.def as { type: string; in?: z.ZodType; out?: z.ZodType; shape?: Record<string, z.ZodType> };
-      if (def.type === 'pipe' && def.in && def.out && (def.in._zod.def as { type: string }).type === 'transform') {
-        const form = WIRE_FORMS.get(def.in);
+      const def = ctx.zodSchema._zod.def as { type: string; shape?: Record<string, z.ZodType> };
+      if (isPreprocess(ctx.zodSchema)) {
+        const form = wireFormOf(ctx.zodSchema);
         if (!form) throw new Error('a preprocessed parameter without a wire form (wire/params.ts)');
         for (const key of Object.keys(ctx.jsonSchema)) if (key !== 'description') delete ctx.jsonSchema[key];
         Object.assign(ctx.jsonSchema, structuredClone(form));

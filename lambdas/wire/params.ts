@@ -16,7 +16,7 @@ export type WireForm = Record<string, unknown>;
 export const WIRE_FORMS = new WeakMap<object, WireForm>();
 
 /** The preprocess step of a `z.preprocess` schema. */
-const stepOf = (schema: z.ZodType): object | undefined => (schema instanceof z.ZodPipe ? (schema._zod.def as { in: object }).in : undefined);
+const stepOf = (schema: z.core.$ZodType): object | undefined => (schema instanceof z.ZodPipe ? schema._zod.def.in : undefined);
 
 function accepting<T extends z.ZodType>(schema: T, form: WireForm): T {
   const step = stepOf(schema);
@@ -25,7 +25,14 @@ function accepting<T extends z.ZodType>(schema: T, form: WireForm): T {
   return schema;
 }
 
-const formOf = (schema: z.ZodType): WireForm => WIRE_FORMS.get(stepOf(schema) ?? {}) ?? {};
+/** The wire form of a helper's schema; undefined for a schema that is not a preprocess step with one. */
+export const wireFormOf = (schema: z.core.$ZodType): WireForm | undefined => WIRE_FORMS.get(stepOf(schema) ?? {});
+
+/** True for a `z.preprocess` schema (a pipe from a transform): the ones that need a wire form. */
+export const isPreprocess = (schema: z.core.$ZodType): boolean =>
+  schema instanceof z.ZodPipe && (schema._zod.def.in._zod.def as { type: string }).type === 'transform';
+
+const formOf = (schema: z.ZodType): WireForm => wireFormOf(schema) ?? {};
 
 /** A non-negative integer given as a number or a decimal string. */
 export const nonNegativeInt = accepting(
