@@ -1,7 +1,7 @@
 // First: the handlers' logger reads its level when it is loaded.
 import './quiet';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, Agent, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -88,7 +88,6 @@ async function main(): Promise<void> {
       goals: goals(ingest, drain, delivery, api, bundles),
     };
     results.duration_s = round((Date.now() - started) / 1000, 1);
-    mkdirSync(join(__dirname), { recursive: true });
     writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(table(results));
     process.stdout.write(`\nwrote bench/results.json (${results.duration_s} s)\n`);

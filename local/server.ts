@@ -38,6 +38,17 @@ export function createLocalServer(options: LocalServerOptions): Server {
     return loaded;
   };
 
+  // The document is generated once per base URL it names, not on every request.
+  const openApi = new Map<string, Promise<string>>();
+  const openApiFor = (serverUrl: string): Promise<string> => {
+    let body = openApi.get(serverUrl);
+    if (!body) {
+      body = import('../lambdas/wire/openapi').then(({ openApiDocument }) => JSON.stringify(openApiDocument(serverUrl)));
+      openApi.set(serverUrl, body);
+    }
+    return body;
+  };
+
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     void serve(req, res).catch((error: unknown) => {
       // Only a bug in this file lands here: handlers answer their own errors.
@@ -72,8 +83,8 @@ export function createLocalServer(options: LocalServerOptions): Server {
       entry = OAUTH_TOKEN_ENTRY;
     } else if (url.pathname === '/openapi.json' && (method === 'GET' || method === 'HEAD')) {
       await drain(req);
-      const { openApiDocument } = await import('../lambdas/wire/openapi');
-      send(res, { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8', ...CORS_HEADERS }, body: JSON.stringify(openApiDocument(options.publicUrl ?? `${options.tls ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`)) });
+      const body = await openApiFor(options.publicUrl ?? `${options.tls ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`);
+      send(res, { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8', ...CORS_HEADERS }, body });
       return;
     } else if (url.pathname.replace(/\/+$/, '') === '/producer/events' && method === 'POST') {
       routeKey = 'POST /producer/events';
