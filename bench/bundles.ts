@@ -4,31 +4,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { BUNDLING } from '../lib/service-function';
-import { DELIVER_ENTRY, NOTIFY_ENTRY, OAUTH_TOKEN_ENTRY, PUBLISH_ENTRY, REST_FALLBACK_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
+import { allFunctionEntries, type FunctionEntry } from '../lib/entries';
 
-const ROOT = join(__dirname, '..');
 
 /** The bound the benchmark reports against (issue 8) and the bundle test keeps. */
 export const BUNDLE_GOAL_BYTES = 500 * 1000;
 
-/** Every Lambda entry the stack deploys (one function each). */
-export const ENTRIES: readonly string[] = [...new Set([...Object.values(REST_METHOD_ENTRIES), PUBLISH_ENTRY, DELIVER_ENTRY, OAUTH_TOKEN_ENTRY, NOTIFY_ENTRY, REST_FALLBACK_ENTRY])];
+/** Every Lambda entry the stack deploys (one function each), as the stack builds them (lib/entries.ts). */
+export const ENTRIES: readonly FunctionEntry[] = allFunctionEntries();
 
 export interface Bundle {
   entry: string;
   file: string;
   bytes: number;
-  /** The project and package files in the bundle (relative to the repository). */
+  /** The project and package files with code in the bundle (relative to the repository); files esbuild read and tree-shook away are not listed. */
   inputs: string[];
 }
 
 /** Bundles each entry as the CDK stack does (lib/service-function.ts): minified CommonJS, AWS SDK included. */
-export async function bundleAll(outDir: string, entries: readonly string[] = ENTRIES): Promise<Bundle[]> {
+export async function bundleAll(outDir: string, entries: readonly FunctionEntry[] = ENTRIES): Promise<Bundle[]> {
   const bundles: Bundle[] = [];
-  for (const entry of entries) {
+  for (const { name: entry, file: source } of entries) {
     const file = join(outDir, entry, 'index.js');
     const result = await build({
-      entryPoints: [join(ROOT, 'lambdas', 'handlers', `${entry}.ts`)],
+      entryPoints: [source],
       bundle: true,
       platform: 'node',
       format: 'cjs',
@@ -41,7 +40,11 @@ export async function bundleAll(outDir: string, entries: readonly string[] = ENT
       metafile: true,
       logLevel: 'error',
     });
-    bundles.push({ entry, file, bytes: statSync(file).size, inputs: Object.keys(result.metafile.inputs) });
+    const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
+    const inputs = Object.entries(output?.inputs ?? {})
+      .filter(([, used]) => used.bytesInOutput > 0)
+      .map(([path]) => path);
+    bundles.push({ entry, file, bytes: statSync(file).size, inputs });
   }
   return bundles;
 }

@@ -12,7 +12,7 @@ import qs from 'qs';
 import { documentClient } from '../lambdas/adapters/dynamo/client';
 import { forEachLimited } from '../lambdas/domain/concurrency';
 import { install } from '../lambdas/usecases/installations';
-import { wiring } from '../lambdas/wiring';
+import { wiring } from '../test/support/wiring';
 import { freePort } from '../local/dynamodb';
 import { LOCAL_TABLES, startLocalStack, type LocalStack } from '../local/stack';
 import { measureBundles, round, BUNDLE_GOAL_BYTES, type BundleFigures } from './bundles';

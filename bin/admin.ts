@@ -1,17 +1,14 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { documentClient } from '../lambdas/adapters/dynamo/client';
-import { DeliveryLogRepository } from '../lambdas/adapters/dynamo/delivery-log-repository';
+import { bindingStore, deliveryLog, deliveryQueue, dynamoClient, eventCatalog, journalStore, registryStore, tokenSettings } from '../lambdas/composition';
+import { parseConfig, type Config } from '../lambdas/config';
 import { CLIENT_ID, MEMBER_ID } from '../lambdas/domain/credentials';
 import { BitrixError } from '../lambdas/domain/errors';
 import type { AppStatus } from '../lambdas/domain/model';
-import type { DeliveryAttempt } from '../lambdas/domain/ports';
+import type { DeliveryAttempt, DeliveryLog } from '../lambdas/domain/ports';
 import { install, listInstallations, uninstall, type InstallationDeps } from '../lambdas/usecases/installations';
-import { SqsDeliveryQueue } from '../lambdas/adapters/sqs/delivery-queue';
-import { EventCatalog } from '../lambdas/domain/catalog';
+import type { EventCatalog } from '../lambdas/domain/catalog';
 import { addWebhook, listWebhooks, removeWebhook } from '../lambdas/usecases/webhooks';
-import { sqsClient } from '../lambdas/outbound/index';
-import { buildStores, loadCatalogExtension } from '../lambdas/wiring';
 import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from '../local/dynamodb';
 import { claimDataDir, LOCAL_TABLES, liveRuntime } from '../local/stack';
 
@@ -47,49 +44,59 @@ Target (default: the local stack of DATA_DIR, ./.local; started for the command 
   --public-url <https://…>                             the deployed API URL, or PUBLIC_URL
 `;
 
+/** The deliveries table of a deployed stack when none was named: `deliveries` refuses to run with it. */
+const NO_DELIVERIES_TABLE = '-';
+
 interface Target {
-  deps: InstallationDeps & { deliveryLog?: DeliveryLogRepository };
+  deps: InstallationDeps & { deliveryLog: DeliveryLog; catalog: EventCatalog; deliveriesTable: string };
   close(): Promise<void>;
+}
+
+/**
+ * The configuration the functions would have for this target (lambdas/config.ts: the same
+ * defaults), and the ports built from it with the functions' own factories
+ * (lambdas/composition.ts).
+ */
+function targetPorts(env: NodeJS.ProcessEnv, queueKnown: boolean): { deps: Target['deps']; cfg: Config } {
+  // An empty variable is an unset one (as in a shell's `VAR= command`).
+  const cfg = parseConfig(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
+  return {
+    cfg,
+    deps: {
+      registry: registryStore(cfg),
+      bindings: bindingStore(cfg),
+      journal: journalStore(cfg),
+      deliveryLog: deliveryLog(cfg),
+      deliveriesTable: cfg.TABLE_DELIVERIES,
+      catalog: eventCatalog(cfg),
+      ...tokenSettings(cfg),
+      ...(queueKnown ? { deliveries: deliveryQueue(cfg) } : {}),
+    },
+  };
 }
 
 async function openTarget(flags: Record<string, string | boolean | string[] | undefined>): Promise<Target> {
   const str = (name: string, env: string) => (flags[name] as string | undefined) ?? process.env[env];
   const registryTable = str('registry-table', 'TABLE_REGISTRY');
-  const accessTokenTtl = Number(process.env.ACCESS_TOKEN_TTL_SECONDS ?? 3600);
-  const refreshTokenTtl = Number(process.env.REFRESH_TOKEN_TTL_SECONDS ?? 28 * 24 * 3600);
-  const claimLifetime = Number(process.env.CLAIM_LIFETIME_SECONDS ?? 30 * 24 * 3600);
-
-  const build = (
-    endpoint: string | undefined,
-    region: string,
-    tables: { registry: string; bindings: string; journal: string; deliveries?: string | undefined },
-    publicUrl: string,
-    queue?: { url: string; endpoint?: string },
-  ) => {
-    const db = documentClient({ region, ...(endpoint ? { endpoint } : {}) });
-    const deps: Target['deps'] = {
-      ...(queue ? { deliveries: new SqsDeliveryQueue(sqsClient({ AWS_REGION: region, ...(queue.endpoint ? { SQS_ENDPOINT: queue.endpoint } : {}) }), queue.url, queue.url) } : {}),
-      ...buildStores(db, tables, claimLifetime),
-      ...(tables.deliveries ? { deliveryLog: new DeliveryLogRepository(db, tables.deliveries, 0) } : {}),
-      publicUrl: publicUrl.replace(/\/+$/, ''),
-      accessTokenTtl,
-      refreshTokenTtl,
-    };
-    return { deps, db };
-  };
 
   if (registryTable && !process.env.DYNAMODB_ENDPOINT) {
-    // A deployed stack.
-    const tables = {
-      registry: registryTable,
-      bindings: str('bindings-table', 'TABLE_BINDINGS') ?? fail('--bindings-table (or TABLE_BINDINGS) is required with --registry-table'),
-      journal: str('journal-table', 'TABLE_JOURNAL') ?? fail('--journal-table (or TABLE_JOURNAL) is required with --registry-table'),
-      deliveries: str('deliveries-table', 'TABLE_DELIVERIES'),
-    };
-    const publicUrl = str('public-url', 'PUBLIC_URL') ?? fail('--public-url (or PUBLIC_URL) is required for a deployed stack');
+    // A deployed stack: its table names and URLs are the stack's outputs.
     const queueUrl = str('delivery-queue-url', 'DELIVERY_QUEUE_URL');
-    const { deps, db } = build(undefined, str('region', 'AWS_REGION') ?? 'us-east-1', tables, publicUrl, queueUrl ? { url: queueUrl } : undefined);
-    return { deps, close: async () => db.destroy() };
+    const { deps, cfg } = targetPorts(
+      {
+        ...process.env,
+        TABLE_REGISTRY: registryTable,
+        TABLE_BINDINGS: str('bindings-table', 'TABLE_BINDINGS') ?? fail('--bindings-table (or TABLE_BINDINGS) is required with --registry-table'),
+        TABLE_JOURNAL: str('journal-table', 'TABLE_JOURNAL') ?? fail('--journal-table (or TABLE_JOURNAL) is required with --registry-table'),
+        // Only `deliveries` reads this table; the other commands run without it.
+        TABLE_DELIVERIES: str('deliveries-table', 'TABLE_DELIVERIES') ?? NO_DELIVERIES_TABLE,
+        PUBLIC_URL: str('public-url', 'PUBLIC_URL') ?? fail('--public-url (or PUBLIC_URL) is required for a deployed stack'),
+        AWS_REGION: str('region', 'AWS_REGION') ?? 'us-east-1',
+        ...(queueUrl ? { DELIVERY_QUEUE_URL: queueUrl, DELIVERY_DLQ_URL: queueUrl } : {}),
+      },
+      queueUrl !== undefined,
+    );
+    return { deps, close: async () => dynamoClient(cfg).destroy() };
   }
 
   // The local stack of DATA_DIR: the running one, or DynamoDB Local started for this command.
@@ -106,12 +113,25 @@ async function openTarget(flags: Record<string, string | boolean | string[] | un
   const publicUrl =
     (flags['public-url'] as string | undefined) ?? running?.public_url ?? process.env.PUBLIC_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
   // The running stack's delivery queue (in its process): lifecycle events need it.
-  const queue = running?.delivery_queue_url ? { url: running.delivery_queue_url, ...(running.sqs_endpoint ? { endpoint: running.sqs_endpoint } : {}) } : undefined;
-  const { deps, db } = build(endpoint, 'us-east-1', LOCAL_TABLES, publicUrl, queue);
+  const queue = running?.delivery_queue_url;
+  const { deps, cfg } = targetPorts(
+    {
+      ...process.env,
+      TABLE_REGISTRY: LOCAL_TABLES.registry,
+      TABLE_BINDINGS: LOCAL_TABLES.bindings,
+      TABLE_JOURNAL: LOCAL_TABLES.journal,
+      TABLE_DELIVERIES: LOCAL_TABLES.deliveries,
+      DYNAMODB_ENDPOINT: endpoint,
+      AWS_REGION: 'us-east-1',
+      PUBLIC_URL: publicUrl,
+      ...(queue ? { DELIVERY_QUEUE_URL: queue, DELIVERY_DLQ_URL: queue, ...(running?.sqs_endpoint ? { SQS_ENDPOINT: running.sqs_endpoint } : {}) } : {}),
+    },
+    queue !== undefined,
+  );
   return {
     deps,
     close: async () => {
-      db.destroy();
+      dynamoClient(cfg).destroy();
       await dynamo?.stop();
     },
   };
@@ -175,8 +195,8 @@ async function main(argv: string[]): Promise<void> {
     const status = values.status;
     if (status !== undefined && !/^[LFDTP]$/.test(status)) fail('--status must be one of L, F, D, T, P');
     const scopes = values.scope?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-    run = (deps) =>
-      install(
+    run = async (deps) => {
+      const installed = await install(
         deps,
         {
           memberId,
@@ -192,6 +212,10 @@ async function main(argv: string[]): Promise<void> {
         },
         Date.now(),
       );
+      // ONAPPINSTALL needs the delivery queue: say how to give it.
+      if (typeof installed.install_event === 'string' && installed.install_event.startsWith('not sent')) installed.install_event += ' (start the stack, or give --delivery-queue-url)';
+      return installed;
+    };
   } else if (command === 'uninstall') {
     const memberId = required(values, 'member-id', MEMBER_ID);
     const clientId = required(values, 'client-id', CLIENT_ID);
@@ -207,7 +231,7 @@ async function main(argv: string[]): Promise<void> {
       const handler = required(values, 'handler');
       const events = values.event ?? [];
       if (events.length === 0) fail('--event is required (once per event)');
-      run = (deps) => addWebhook({ ...deps, catalog: EventCatalog.withExtension(loadCatalogExtension(process.env.EVENT_CATALOG_FILE)) }, { memberId, events, handler }, Date.now());
+      run = (deps) => addWebhook(deps, { memberId, events, handler }, Date.now());
     } else if (action === 'list') {
       const memberId = values['member-id'];
       if (memberId !== undefined && !MEMBER_ID.test(memberId)) fail('--member-id must be 32 hex characters');
@@ -225,7 +249,7 @@ async function main(argv: string[]): Promise<void> {
     const limit = Number(values.limit ?? 20);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail('--limit must be an integer from 1 to 1000');
     run = async (deps) => {
-      if (!deps.deliveryLog) fail('--deliveries-table (or TABLE_DELIVERIES) is required for a deployed stack');
+      if (deps.deliveriesTable === NO_DELIVERIES_TABLE) fail('--deliveries-table (or TABLE_DELIVERIES) is required for a deployed stack');
       return (await deps.deliveryLog.listAttempts(memberId, clientId, limit)).map((a: DeliveryAttempt) => ({ ...a, at: new Date(a.at).toISOString() }));
     };
   } else {

@@ -1,17 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { restMethods } from '../lambdas/method-list';
 import { openApiDocument } from '../lambdas/wire/openapi';
 
 /**
- * `npm run openapi` writes openapi.json from the zod schemas (lambdas/wire/openapi.ts).
+ * `npm run openapi` writes openapi.json from the method descriptors (lambdas/methods/, lambdas/wire/openapi.ts).
  * `npm run openapi -- --check` validates the document against the OpenAPI 3.1 schema and fails
  * when the checked-in openapi.json differs from what the code generates (npm test runs it).
  */
 const FILE = join(__dirname, '..', 'openapi.json');
 
 async function main(): Promise<number> {
-  const document = openApiDocument();
+  const document = openApiDocument(restMethods());
   const text = `${JSON.stringify(document, null, 2)}\n`;
   const validation = await new Validator().validate(document);
   if (!validation.valid) {

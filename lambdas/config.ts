@@ -27,9 +27,9 @@ const schema = z.object({
   CLAIM_LIFETIME_SECONDS: z.coerce.number().int().positive().default(30 * 24 * 3600),
   /** SQS endpoint override (the local emulator); unset on AWS. */
   SQS_ENDPOINT: z.url().optional(),
-  /** The delivery queue and its dead-letter queue (SPEC §6). */
-  DELIVERY_QUEUE_URL: z.url(),
-  DELIVERY_DLQ_URL: z.url(),
+  /** The delivery queue and its dead-letter queue (docs/delivery.md); required by the functions that send. */
+  DELIVERY_QUEUE_URL: z.url().optional(),
+  DELIVERY_DLQ_URL: z.url().optional(),
   /** A handler that has not answered 2xx within this many ms failed. */
   DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Attempts after the first; 0 = no retry, as Bitrix24. */

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 
 export interface ServiceFunctionProps {
-  /** File name under lambdas/handlers, without extension. */
+  /** Absolute path of the TypeScript entry (lib/entries.ts). */
   entry: string;
   environment: Record<string, string>;
   timeout?: Duration;
@@ -50,7 +50,9 @@ export const BUNDLING = {
 export class ServiceFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id, {
-      entry: join(__dirname, '..', 'lambdas', 'handlers', `${props.entry}.ts`),
+      entry: props.entry,
+      projectRoot: join(__dirname, '..'),
+      depsLockFilePath: join(__dirname, '..', 'package-lock.json'),
       handler: 'handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

@@ -7,7 +7,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { DELIVER_ENTRY, NOTIFY_ENTRY, OAUTH_TOKEN_ENTRY, PUBLISH_ENTRY, REST_FALLBACK_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
+import { handlerEntry, restFallbackEntry, restFunctionEntries } from './entries';
 import { ServiceFunction } from './service-function';
 import { DELIVERY_FUNCTION_TIMEOUT_SECONDS, type Storage, type TableName } from './storage';
 
@@ -29,24 +29,6 @@ export interface ServiceProps extends ServiceSettings {
   /** The stateful part this service reads and writes. */
   storage: Storage;
 }
-
-/** What each REST method may do with each table: least privilege, read-only where it only reads. */
-const ACCESS: Record<string, Partial<Record<TableName, 'read' | 'write'>>> = {
-  events: { registry: 'read' },
-  'event.bind': { registry: 'write', bindings: 'write' },
-  'event.unbind': { registry: 'read', bindings: 'write' },
-  'event.get': { registry: 'read', bindings: 'read' },
-  'event.offline.get': { registry: 'read', journal: 'write' },
-  'event.offline.list': { registry: 'read', journal: 'read' },
-  'event.offline.clear': { registry: 'read', journal: 'write' },
-  'event.offline.error': { registry: 'read', journal: 'write' },
-  'event.test': { registry: 'read', bindings: 'read' },
-  // batch runs any of the above in-process: the union of their access.
-  batch: { registry: 'write', bindings: 'write', journal: 'write' },
-};
-
-/** REST methods that queue deliveries. */
-const QUEUES_DELIVERIES = new Set(['event.test', 'batch']);
 
 /**
  * The stateless part: the HTTP API, one Lambda per REST method plus publish, delivery,
@@ -94,13 +76,16 @@ export class Service extends Construct {
       return created;
     };
 
-    for (const [method, entry] of Object.entries(REST_METHOD_ENTRIES)) {
-      const restFn = fn(`Rest-${entry}`, entry);
-      for (const [table, level] of Object.entries(ACCESS[method] ?? {})) {
-        if (level === 'write') tables[table as TableName].grantReadWriteData(restFn);
-        else tables[table as TableName].grantReadData(restFn);
+    // One function per REST method, granted what its descriptor needs (lambdas/methods/).
+    for (const { name: entry, file, method: { name: method }, needs } of restFunctionEntries()) {
+      const restFn = fn(`Rest-${entry}`, file);
+      // Every call authenticates (reads the registry) before its method runs.
+      if (needs.tables.registry !== 'write') tables.registry.grantReadData(restFn);
+      for (const [table, level] of Object.entries(needs.tables) as [TableName, 'read' | 'write'][]) {
+        if (level === 'write') tables[table].grantReadWriteData(restFn);
+        else tables[table].grantReadData(restFn);
       }
-      if (QUEUES_DELIVERIES.has(method)) storage.deliveryQueue.grantSendMessages(restFn);
+      if (needs.deliveryQueue) storage.deliveryQueue.grantSendMessages(restFn);
       // Every call takes from its application's rate-limit bucket (a conditional UpdateItem).
       tables.deliveries.grant(restFn, 'dynamodb:UpdateItem');
       const integration = new HttpLambdaIntegration(`Rest-${entry}-Integration`, restFn);
@@ -109,12 +94,12 @@ export class Service extends Construct {
       }
     }
     // Other spellings and a trailing "/" (SPEC §2): a 308 to the canonical route.
-    const fallback = fn('RestFallback', REST_FALLBACK_ENTRY, { memorySize: 128 });
+    const fallback = fn('RestFallback', restFallbackEntry().file, { memorySize: 128 });
     api.addRoutes({ path: '/rest/{proxy+}', methods: [HttpMethod.ANY], integration: new HttpLambdaIntegration('RestFallbackIntegration', fallback) });
 
     // ONOFFLINEEVENT (SPEC §7): the notifier sends trailing notifications; EventBridge Scheduler
     // invokes it through a role that may invoke only it; publish creates the one-time schedules.
-    const notifier = fn('Notify', NOTIFY_ENTRY);
+    const notifier = fn('Notify', handlerEntry('notify').file);
     tables.registry.grantReadData(notifier);
     tables.bindings.grantReadData(notifier);
     tables.journal.grantReadData(notifier); // is anything pending?
@@ -127,7 +112,7 @@ export class Service extends Construct {
     });
     notifier.grantInvoke(schedulerRole);
 
-    const publish = fn('Publish', PUBLISH_ENTRY, {
+    const publish = fn('Publish', handlerEntry('publish').file, {
       environment: { ...environment, SCHEDULE_GROUP: scheduleGroup.scheduleGroupName, NOTIFIER_ARN: notifier.functionArn, SCHEDULER_ROLE_ARN: schedulerRole.roleArn },
       timeout: Duration.seconds(30),
     });
@@ -151,7 +136,7 @@ export class Service extends Construct {
     });
 
     // The delivery worker: SQS event source, batches of 10, partial batch failures.
-    this.deliver = fn('Deliver', DELIVER_ENTRY, { timeout: Duration.seconds(DELIVERY_FUNCTION_TIMEOUT_SECONDS) });
+    this.deliver = fn('Deliver', handlerEntry('deliver').file, { timeout: Duration.seconds(DELIVERY_FUNCTION_TIMEOUT_SECONDS) });
     tables.registry.grantReadWriteData(this.deliver); // reads installations; stores the tokens it mints
     tables.deliveries.grantReadWriteData(this.deliver);
     storage.deliveryQueue.grantSendMessages(this.deliver); // retries and deferrals go back with a delay
@@ -160,7 +145,7 @@ export class Service extends Construct {
 
     // OAuth refresh (SPEC §1): GET or POST. HTTP API routes cannot end in "/", so the SDKs'
     // `/oauth/token/` reaches the function through the proxy route, which checks the path.
-    const oauth = fn('OAuthToken', OAUTH_TOKEN_ENTRY);
+    const oauth = fn('OAuthToken', handlerEntry('oauth-token').file);
     tables.registry.grantReadWriteData(oauth);
     const oauthIntegration = new HttpLambdaIntegration('OAuthTokenIntegration', oauth);
     for (const path of ['/oauth/token', '/oauth/{proxy+}']) api.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.POST], integration: oauthIntegration });

@@ -3,9 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { errors } from '../lambdas/domain/errors';
-import { OAUTH_TOKEN_ENTRY, PUBLISH_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
+import { restEntry } from '../lambdas/handlers/rest';
+import { restMethods } from '../lambdas/method-list';
 import { parseRestPath } from '../lambdas/wire/request';
-import { CORS_HEADERS, errorResponse } from '../lambdas/wire/response';
+import { CORS_HEADERS, errorResponse, wireErrors } from '../lambdas/wire/response';
 import type { RestHandler } from '../lambdas/wire/rest-method';
 
 /**
@@ -15,35 +16,38 @@ import type { RestHandler } from '../lambdas/wire/rest-method';
  */
 export interface LocalServerOptions {
   maxBodyBytes: number;
-  /** Loads a handler entry (file name under lambdas/handlers). */
-  loadEntry?: (entry: string) => Promise<RestHandler>;
   /** PEM certificate and key: serve HTTPS (the JS SDK's B24Hook refuses plain http). */
   tls?: { cert: Buffer; key: Buffer };
   /** The base URL clients see: the `servers` entry of `/openapi.json`. */
   publicUrl?: string;
 }
 
-const defaultLoader = async (entry: string): Promise<RestHandler> =>
-  ((await import(`../lambdas/handlers/${entry}`)) as { handler: RestHandler }).handler;
+/** The same handlers the stack's functions run: one per REST method (lib/entries.ts), publish and OAuth. */
+function localHandlers(): Map<string, () => Promise<RestHandler>> {
+  const methods = restMethods();
+  const handlers = new Map<string, () => Promise<RestHandler>>();
+  for (const method of methods) {
+    const handler = restEntry(method, method.aggregate ? methods.filter((m) => !m.aggregate) : []);
+    handlers.set(method.name, async () => handler);
+  }
+  handlers.set(PUBLISH, async () => (await import('../lambdas/handlers/publish')).handler);
+  handlers.set(OAUTH_TOKEN, async () => (await import('../lambdas/handlers/oauth-token')).handler);
+  return handlers;
+}
+
+const PUBLISH = 'producer';
+const OAUTH_TOKEN = 'oauth-token';
 
 export function createLocalServer(options: LocalServerOptions): Server {
-  const load = options.loadEntry ?? defaultLoader;
-  const handlers = new Map<string, Promise<RestHandler>>();
-  const handlerFor = (entry: string) => {
-    let loaded = handlers.get(entry);
-    if (!loaded) {
-      loaded = load(entry);
-      handlers.set(entry, loaded);
-    }
-    return loaded;
-  };
+  const handlers = localHandlers();
+  const methods = restMethods();
 
   // The document is generated once per base URL it names, not on every request.
   const openApi = new Map<string, Promise<string>>();
   const openApiFor = (serverUrl: string): Promise<string> => {
     let body = openApi.get(serverUrl);
     if (!body) {
-      body = import('../lambdas/wire/openapi').then(({ openApiDocument }) => JSON.stringify(openApiDocument(serverUrl)));
+      body = import('../lambdas/wire/openapi').then(({ openApiDocument }) => JSON.stringify(openApiDocument(methods, serverUrl)));
       openApi.set(serverUrl, body);
     }
     return body;
@@ -72,7 +76,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
     if (url.pathname.toLowerCase().startsWith('/rest/')) {
       routeKey = 'ANY /rest/{proxy+}';
       const path = parseRestPath(url.pathname);
-      entry = path ? REST_METHOD_ENTRIES[path.method] : undefined;
+      entry = path && handlers.has(path.method) ? path.method : undefined;
       if (!entry) {
         await drain(req);
         send(res, errorResponse(errors.methodNotFound()));
@@ -80,7 +84,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
       }
     } else if (url.pathname.replace(/\/+$/, '').toLowerCase() === '/oauth/token' && (method === 'GET' || method === 'POST')) {
       routeKey = `${method} /oauth/token`;
-      entry = OAUTH_TOKEN_ENTRY;
+      entry = OAUTH_TOKEN;
     } else if (url.pathname === '/openapi.json' && (method === 'GET' || method === 'HEAD')) {
       await drain(req);
       const body = await openApiFor(options.publicUrl ?? `${options.tls ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`);
@@ -88,19 +92,19 @@ export function createLocalServer(options: LocalServerOptions): Server {
       return;
     } else if (url.pathname.replace(/\/+$/, '') === '/producer/events' && method === 'POST') {
       routeKey = 'POST /producer/events';
-      entry = PUBLISH_ENTRY;
+      entry = PUBLISH;
     } else {
       await drain(req);
-      send(res, { statusCode: 404, headers: { 'content-type': 'application/json; charset=utf-8', ...CORS_HEADERS }, body: JSON.stringify({ error: 'NOT_FOUND', error_description: `No route for ${method} ${url.pathname}` }) });
+      send(res, errorResponse(wireErrors.noRoute(method, url.pathname)));
       return;
     }
 
     const body = await readBody(req, options.maxBodyBytes);
     if (body === 'too-large') {
-      send(res, errorResponse(errors.bodyTooLarge(options.maxBodyBytes)), true);
+      send(res, errorResponse(wireErrors.bodyTooLarge(options.maxBodyBytes)), true);
       return;
     }
-    const handler = await handlerFor(entry);
+    const handler = await handlers.get(entry)!();
     const result = await handler(toApiGatewayEvent(req, url, body, routeKey), lambdaContext(entry));
     send(res, result);
   }

@@ -5,8 +5,7 @@ import { join, resolve } from 'node:path';
 import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from './dynamodb';
 import { createLocalServer } from './server';
 import { startLocalSqs, startPoller, type LocalSqs, type SqsHandler } from './sqs';
-import { sqsClient } from '../lambdas/outbound/index';
-import { wiring } from '../lambdas/wiring';
+import { dynamoClient, sqsClient } from '../lambdas/composition';
 import { DynamoScheduleStore } from '../lambdas/adapters/dynamo/schedule-store';
 import { startLocalScheduler, type NotifyHandler } from './scheduler';
 
@@ -150,7 +149,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const loops = options.workerConcurrency ?? 4;
     const poller = startPoller(sqsClient(cfg), sqs.queueUrl, loadDeliverHandler, { concurrency: loops, log });
     log(`delivery worker polling (${loops} at a time; handlers on private addresses ${cfg.HANDLER_ALLOW_PRIVATE ? 'allowed' : 'refused'})`);
-    const scheduler = startLocalScheduler(new DynamoScheduleStore(wiring().db, cfg.TABLE_DELIVERIES), loadNotifyHandler, { intervalMs: 250, log });
+    const scheduler = startLocalScheduler(new DynamoScheduleStore(dynamoClient(cfg), cfg.TABLE_DELIVERIES), loadNotifyHandler, { intervalMs: 250, log });
     log('scheduler firing ONOFFLINEEVENT trailing notifications (kept in DynamoDB Local)');
     const server = createLocalServer({ maxBodyBytes: cfg.MAX_BODY_BYTES, publicUrl, ...(tls ? { tls } : {}) });
     await new Promise<void>((resolveListen, reject) => {

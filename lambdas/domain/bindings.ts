@@ -156,13 +156,7 @@ export function unbindMatcher(caller: Caller, request: UnbindRequest): { event: 
   };
 }
 
-/** `event.get` rows (SPEC §3): a non-administrator sees only his own bindings. */
-export function describeBindings(caller: Caller, bindings: readonly Binding[]): Record<string, unknown>[] {
-  return bindings
-    .filter((b) => caller.admin || (!b.offline && b.userId === caller.userId))
-    .map((b) =>
-      b.offline
-        ? { event: b.event, connector_id: b.connector, offline: 1 }
-        : { event: b.event, handler: b.handler, auth_type: String(b.userId), offline: 0 },
-    );
+/** The bindings `event.get` shows a caller: an administrator every one, a user his own online ones. */
+export function visibleBindings(caller: Caller, bindings: readonly Binding[]): Binding[] {
+  return bindings.filter((b) => caller.admin || (!b.offline && b.userId === caller.userId));
 }

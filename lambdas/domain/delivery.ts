@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import qs from 'qs';
 import type { Binding } from './model';
 import type { DeliveryMessage } from './ports';
@@ -126,3 +126,6 @@ export function signatureHeaders(secret: string, id: string, timestampSeconds: n
   const signature = createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64');
   return { 'webhook-id': id, 'webhook-timestamp': String(timestampSeconds), 'webhook-signature': `v1,${signature}` };
 }
+
+/** A delivery's id: the Standard Webhooks `webhook-id`, minted once when it is first queued and kept across retries. */
+export const newDeliveryId = (): string => `msg_${randomUUID()}`;

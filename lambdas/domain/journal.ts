@@ -168,20 +168,3 @@ export function compareRecords(order: readonly OrderTerm[]): (a: JournalRecord, 
 export function formatTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 }
-
-/** The record as `event.offline.get` returns it. */
-export function describeRecord(record: JournalRecord): Record<string, unknown> {
-  return {
-    ID: String(record.id),
-    TIMESTAMP_X: formatTimestamp(record.timestamp),
-    EVENT_NAME: record.eventName,
-    EVENT_DATA: record.eventData,
-    EVENT_ADDITIONAL: record.eventAdditional,
-    MESSAGE_ID: record.messageId,
-  };
-}
-
-/** The record as `event.offline.list` returns it: also its process and error flag. */
-export function describeListedRecord(record: JournalRecord): Record<string, unknown> {
-  return { ...describeRecord(record), PROCESS_ID: record.processId, ERROR: record.error ? '1' : '0' };
-}

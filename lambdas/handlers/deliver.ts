@@ -1,54 +1,53 @@
 import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
-import type { DeliveryMessage } from '../domain/ports';
-import { deliver } from '../usecases/deliver';
+import { deliveryLog, deliveryQueue, deliverySettings, handlerSender, registryStore } from '../composition';
+import { config } from '../config';
+import { deliver, type DeliveryDeps } from '../usecases/deliver';
+import { deliveryMessage } from '../wire/delivery-message';
 import { logger } from '../wire/logger';
-import { metrics, recordDelivery } from '../wire/metrics';
-import { wiring } from '../wiring';
-// The outbound adapters this function uses (see Outbound in wiring.ts).
-import '../outbound/queue';
-import '../outbound/sender';
-
-/** A queued delivery, as publish writes it; anything else is poison and goes to the DLQ. */
-const message = z.object({
-  memberId: z.string().min(1),
-  clientId: z.string().min(1),
-  bindingId: z.number().int().nonnegative(),
-  event: z.string().min(1),
-  handler: z.string().min(1),
-  userId: z.number().int().nonnegative(),
-  data: z.unknown(),
-  ts: z.number().int(),
-  format: z.enum(['form', 'json']).optional(),
-  attempt: z.number().int().positive().optional(),
-  deliveryId: z.string().min(1).optional(),
-  uninstalled: z.object({ domain: z.string(), applicationToken: z.string(), status: z.string(), signingSecret: z.string() }).optional(),
-});
-
-const processor = new BatchProcessor(EventType.SQS);
+import { metrics, recordDelivery, recordFailedRecord } from '../wire/metrics';
 
 /**
- * The delivery worker (SPEC §6): an SQS event source with partial batch failure reporting.
- * The records of a batch are delivered in parallel, so a fast handler does not wait for a
- * slow one. A record fails (and SQS delivers it again, then parks it in the DLQ) only when it
- * is malformed or the service itself failed; a handler's failure is a recorded outcome.
+ * The delivery worker (docs/delivery.md): an SQS event source with partial batch failure
+ * reporting. Each body is checked against the delivery message schema (wire/delivery-message.ts);
+ * a record that does not parse fails (SQS delivers it again, then parks it in the DLQ). The records of a
+ * batch are delivered in parallel, so a fast handler does not wait for a slow one. A handler's
+ * failure is a recorded outcome, not a failed record.
  */
+const processor = new BatchProcessor(EventType.SQS);
+
+class MalformedDelivery extends Error {}
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+let built: DeliveryDeps | undefined;
+const deps = (): DeliveryDeps => {
+  if (!built) {
+    const cfg = config();
+    built = { registry: registryStore(cfg), log: deliveryLog(cfg), sender: handlerSender(cfg), queue: deliveryQueue(cfg), settings: deliverySettings(cfg) };
+  }
+  return built;
+};
+
 async function handle(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  const deps = wiring();
+  // Portals and installations read once per batch, shared by its records.
   const installations = new Map();
   const deliverRecord = async (record: SQSRecord): Promise<void> => {
-    const parsed = message.safeParse(JSON.parse(record.body));
-    if (!parsed.success) throw new Error(`malformed delivery message ${record.messageId}: ${parsed.error.issues[0]?.message ?? ''}`);
-    const delivery = parsed.data as DeliveryMessage;
-    const outcome = await deliver(
-      { registry: deps.registry, log: deps.deliveryLog, sender: deps.sender, queue: deps.deliveries, settings: deps.deliverySettings },
-      delivery,
-      Date.now(),
-      installations,
-    );
+    // Parsed here rather than with Powertools' parser integration: its SQS schemas and
+    // JSONStringified import all of zod (`import { z }`), +450 kB in this bundle.
+    const parsed = deliveryMessage.safeParse(parseJson(record.body));
+    if (!parsed.success) throw new MalformedDelivery(`malformed delivery message ${record.messageId}: ${parsed.error.issues[0]?.message ?? ''}`);
+    const delivery = parsed.data;
+    const outcome = await deliver(deps(), delivery, Date.now(), installations);
     // Never the payload or tokens: only what identifies the delivery and how it went.
     logger.info('delivery', {
       member_id: delivery.memberId,
@@ -60,12 +59,11 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
     });
     recordDelivery(outcome);
   };
-  try {
-    return await processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false });
-  } finally {
-    // Only poison records in the batch: nothing to publish (and no warning about it).
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
+  const response = await processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false });
+  // Every record counts as something, so each batch has metrics to publish: failed records
+  // are malformed (they never reached deliverRecord) or met a failure of the service itself.
+  for (const error of processor.errors) recordFailedRecord(error instanceof MalformedDelivery ? 'malformed' : 'service');
+  return response;
 }
 
-export const handler = middy(handle).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = middy(handle).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));

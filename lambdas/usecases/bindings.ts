@@ -1,6 +1,6 @@
-import { describeBindings, planBinding, unbindMatcher, type BindRequest, type UnbindRequest } from '../domain/bindings';
+import { planBinding, visibleBindings, unbindMatcher, type BindRequest, type UnbindRequest } from '../domain/bindings';
 import type { EventCatalog } from '../domain/catalog';
-import type { Caller } from '../domain/model';
+import type { Binding, Caller } from '../domain/model';
 import type { BindingStore, RegistryStore } from '../domain/ports';
 
 export interface BindingDeps {
@@ -44,7 +44,7 @@ export async function unbind(deps: BindingDeps, caller: Caller, request: UnbindR
 }
 
 /** `event.get`: the application's bindings in creation order. */
-export async function getBindings(deps: Pick<BindingDeps, 'bindings'>, caller: Caller): Promise<Record<string, unknown>[]> {
+export async function getBindings(deps: Pick<BindingDeps, 'bindings'>, caller: Caller): Promise<Binding[]> {
   const bindings = await deps.bindings.listByApplication(caller.memberId, caller.clientId);
-  return describeBindings(caller, bindings);
+  return visibleBindings(caller, bindings);
 }

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { buildPayload, encodePayload, endpoints, MAX_DELAY_SECONDS, signatureHeaders, tokenGrant, type PayloadFormat } from '../domain/delivery';
+import { buildPayload, encodePayload, endpoints, MAX_DELAY_SECONDS, newDeliveryId, signatureHeaders, tokenGrant, type PayloadFormat } from '../domain/delivery';
 import { afterAttempt, decide, worthStoring } from '../domain/handler-health';
 import type { Installation, Portal } from '../domain/model';
 import type { DeliveryLog, DeliveryMessage, DeliveryQueue, HandlerSender, RegistryStore } from '../domain/ports';
@@ -99,7 +98,7 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
     ...(tokens ? { tokens } : {}),
   });
   const { body, contentType } = encodePayload(payload, message.format ?? deps.settings.format);
-  const deliveryId = message.deliveryId ?? `msg_${randomUUID()}`;
+  const deliveryId = message.deliveryId ?? newDeliveryId();
   const headers = {
     'content-type': contentType,
     ...(installation.signingSecret ? signatureHeaders(installation.signingSecret, deliveryId, nowSeconds, body) : {}),

@@ -120,7 +120,7 @@ export async function install(deps: InstallationDeps, request: InstallRequest, n
 
 /** ONAPPINSTALL to the install handler (tokens with a refresh token for the installing user). */
 async function announceInstall(deps: InstallationDeps, installation: Installation, userId: number, now: number): Promise<string> {
-  if (!deps.deliveries) return 'not sent: the delivery queue is not reachable (start the stack, or give --delivery-queue-url)';
+  if (!deps.deliveries) return 'not sent: the delivery queue is not reachable';
   await deps.deliveries.enqueue([
     {
       memberId: installation.memberId,

@@ -62,7 +62,7 @@ export type TrailingOutcome = 'sent' | 'no-pending-records' | 'superseded' | 'bi
  * inside the window, if the application still has pending records and no publish has opened
  * a new window meanwhile; sending opens the next window.
  */
-export async function sendTrailingNotification(deps: NotificationDeps, input: TrailingNotification, now: number): Promise<TrailingOutcome> {
+export async function sendTrailingNotification(deps: Omit<NotificationDeps, 'scheduler'>, input: TrailingNotification, now: number): Promise<TrailingOutcome> {
   const binding = (await deps.bindings.listByApplication(input.memberId, input.clientId)).find((b) => b.id === input.bindingId && b.event === OFFLINE_NOTIFICATION);
   if (!binding) return 'binding-gone';
   const key = throttleKey(binding);

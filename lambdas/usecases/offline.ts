@@ -3,8 +3,6 @@ import { errors } from '../domain/errors';
 import { idTime } from '../domain/ids';
 import {
   compareRecords,
-  describeListedRecord,
-  describeRecord,
   GET_FIELDS,
   LIST_FIELDS,
   matchesFilter,
@@ -48,9 +46,17 @@ export interface QueueFigures {
   /** Pending records of the kind asked for (normal or error) left after this call, counted up to 1,000. */
   pending: number;
   /** False when more than `pending` records wait. */
-  pending_exact: boolean;
+  pendingExact: boolean;
   /** Seconds since the oldest of them was first written; null when none wait. */
-  oldest_age: number | null;
+  oldestAge: number | null;
+}
+
+/** What `event.offline.get` hands out: the batch in the order asked for, and the queue's figures. */
+export interface OfflineGetResult {
+  /** The process holding the batch; null when it was cleared (clear=1). */
+  processId: string | null;
+  records: JournalRecord[];
+  queue: QueueFigures;
 }
 
 export const FIGURES_CAP = 1000;
@@ -78,7 +84,7 @@ export async function getOffline(
   caller: Caller,
   request: OfflineGetRequest,
   now: number,
-): Promise<{ result: { process_id: string | null; events: Record<string, unknown>[] }; queue: QueueFigures }> {
+): Promise<OfflineGetResult> {
   const queue = queueOf(caller, request.connector);
   if (request.limit <= 0 || request.limit > MAX_GET_LIMIT) throw errors.argument('LIMIT', `Limit must be an integer from 1 to ${MAX_GET_LIMIT}`);
   const filter = parseFilter(request.filter, GET_FIELDS);
@@ -97,11 +103,12 @@ export async function getOffline(
   }
   const figures = await journal.pendingFigures(queue, request.error, FIGURES_CAP);
   return {
-    result: { process_id: request.clear ? null : processId, events: batch.sort(order).map(describeRecord) },
+    processId: request.clear ? null : processId,
+    records: batch.sort(order),
     queue: {
       pending: figures.pending,
-      pending_exact: figures.exact,
-      oldest_age: figures.oldestId === undefined ? null : Math.max(0, Math.floor((now - idTime(figures.oldestId)) / 1000)),
+      pendingExact: figures.exact,
+      oldestAge: figures.oldestId === undefined ? null : Math.max(0, Math.floor((now - idTime(figures.oldestId)) / 1000)),
     },
   };
 }
@@ -198,7 +205,7 @@ export interface OfflineListRequest {
 }
 
 export interface OfflineListResult {
-  rows: Record<string, unknown>[];
+  records: JournalRecord[];
   total?: number;
   next?: number;
 }
@@ -215,8 +222,8 @@ export async function listOffline(journal: JournalStore, caller: Caller, request
 
   const records = (await journal.readAll(queue, now)).filter((r) => matchesFilter(r, filter)).sort(compareRecords(order));
   const offset = Math.max(request.start, 0);
-  const rows = records.slice(offset, offset + LIST_PAGE_SIZE).map(describeListedRecord);
-  if (request.start === -1) return { rows };
+  const page = records.slice(offset, offset + LIST_PAGE_SIZE);
+  if (request.start === -1) return { records: page };
   const next = offset + LIST_PAGE_SIZE < records.length ? offset + LIST_PAGE_SIZE : undefined;
-  return { rows, total: records.length, ...(next !== undefined ? { next } : {}) };
+  return { records: page, total: records.length, ...(next !== undefined ? { next } : {}) };
 }

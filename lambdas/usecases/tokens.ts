@@ -1,6 +1,6 @@
 import { hashSecret, newToken } from '../domain/credentials';
 import { endpoints, type MintedTokens, type TokenGrant } from '../domain/delivery';
-import { BitrixError } from '../domain/errors';
+import { errors } from '../domain/errors';
 import type { Installation } from '../domain/model';
 import type { RegistryStore } from '../domain/ports';
 
@@ -44,8 +44,7 @@ export async function mintTokens(
   };
 }
 
-/** OAuth errors use the OAuth 2.0 codes Bitrix24's server answers with. */
-const oauthError = (code: string, description: string, status = 400) => new BitrixError(code, description, status);
+const oauthError = errors.oauth;
 
 export interface RefreshRequest {
   grantType: string;
@@ -61,9 +60,9 @@ export interface RefreshRequest {
  */
 export async function refreshTokens(registry: RegistryStore, request: RefreshRequest, settings: TokenSettings, nowSeconds: number): Promise<Record<string, unknown>> {
   if (request.grantType !== 'refresh_token') throw oauthError('unsupported_grant_type', 'Only grant_type=refresh_token is supported');
-  if (!request.clientId || !request.clientSecret) throw oauthError('invalid_client', 'client_id and client_secret are required', 401);
+  if (!request.clientId || !request.clientSecret) throw oauthError('invalid_client', 'client_id and client_secret are required');
   const secretHash = await registry.getClientSecretHash(request.clientId);
-  if (!secretHash || secretHash !== hashSecret(request.clientSecret)) throw oauthError('invalid_client', 'Unknown client or wrong client secret', 401);
+  if (!secretHash || secretHash !== hashSecret(request.clientSecret)) throw oauthError('invalid_client', 'Unknown client or wrong client secret');
   if (!request.refreshToken) throw oauthError('invalid_request', 'refresh_token is required');
 
   const tokenHash = hashSecret(request.refreshToken);

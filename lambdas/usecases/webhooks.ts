@@ -24,7 +24,7 @@ export async function addWebhook(deps: WebhookDeps, request: { memberId: string;
   const portal = await deps.registry.getPortal(request.memberId);
   if (!portal) throw errors.badRequest(`Unknown portal ${request.memberId}: install an application on it first`);
   const events = [...new Set(request.events.map((e) => e.toUpperCase()))];
-  if (events.length === 0) throw errors.badRequest('At least one --event is required');
+  if (events.length === 0) throw errors.badRequest('At least one event is required');
   for (const event of events) if (deps.catalog.scopeOf(event) === undefined) throw errors.badRequest(`Event ${event} is not in the event catalog`);
   checkHandlerUrl(request.handler, []);
 

@@ -1,10 +1,9 @@
 import qs from 'qs';
-import type * as z from 'zod';
 import { errors } from '../domain/errors';
 import { logger } from './logger';
 import { lowerCaseKeys, PHP_STYLE } from './request';
 import { errorBody, timeBlock, toBitrixError } from './response';
-import { argumentError, type MethodContext, type RestMethod } from './rest-method';
+import { argumentError, type MethodContext } from './rest-method';
 
 /** Sub-calls per batch (SPEC §2, as Bitrix24). */
 export const MAX_BATCH_COMMANDS = 50;
@@ -25,12 +24,7 @@ export interface BatchResult {
  * with `halt` the batch stops there. `$result[key]…` in a parameter value is replaced by that
  * part of an earlier sub-call's result. Empty maps are written `[]`, as Bitrix24's PHP does.
  */
-export async function runBatch(
-  methods: ReadonlyMap<string, RestMethod<z.ZodType>>,
-  ctx: MethodContext,
-  cmd: unknown,
-  halt: boolean,
-): Promise<BatchResult> {
+export async function runBatch(ctx: MethodContext, cmd: unknown, halt: boolean): Promise<BatchResult> {
   if (cmd === null || typeof cmd !== 'object') throw errors.argument('CMD', 'Argument \'CMD\' must be a map or a list of method?query strings');
   const asList = Array.isArray(cmd);
   const entries = Object.entries(cmd as Record<string, unknown>);
@@ -47,14 +41,15 @@ export async function runBatch(
     try {
       if (typeof command !== 'string') throw errors.argument('CMD', `Command '${key}' must be a string`);
       const [rawName = '', query = ''] = command.split(/\?(.*)/s, 2);
-      const method = methods.get(rawName.trim().toLowerCase().replace(/\.json$/, ''));
-      if (!method) throw errors.methodNotFound();
+      const method = ctx.methods.get(rawName.trim().toLowerCase().replace(/\.json$/, ''));
+      // A batch inside a batch is not a method a sub-call can name (as Bitrix24).
+      if (!method || method.aggregate) throw errors.methodNotFound();
       const params = lowerCaseKeys(substituteResults(qs.parse(query, PHP_STYLE) as Record<string, unknown>, results));
       delete params.auth;
       delete params.access_token;
       const parsed = method.params.safeParse(params);
       if (!parsed.success) throw argumentError(parsed.error);
-      const output = await method.run(ctx, parsed.data);
+      const output = await ctx.methods.run(method, { caller: ctx.caller, now: ctx.now }, parsed.data);
       results[key] = output.result;
       if (output.total !== undefined) totals[key] = output.total;
       if (output.next !== undefined) nexts[key] = output.next;

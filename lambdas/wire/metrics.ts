@@ -15,6 +15,11 @@ export function recordDelivery(outcome: { kind: string; latencyMs?: number }): v
   if (outcome.latencyMs !== undefined) metrics.addMetric('DeliveryLatency', MetricUnit.Milliseconds, outcome.latencyMs);
 }
 
+/** A delivery record the worker could not process: malformed (poison), or the service failed (it comes back from SQS). */
+export function recordFailedRecord(kind: 'malformed' | 'service'): void {
+  metrics.addMetric(kind === 'malformed' ? 'DeliveryMessagesMalformed' : 'DeliveryWorkerErrors', MetricUnit.Count, 1);
+}
+
 /** How many records an offline queue holds when an application drains it (counted up to 1,000). */
 export function recordQueueDepth(pending: number, oldestAgeSeconds: number | null): void {
   metrics.addMetric('OfflineQueuePending', MetricUnit.Count, pending);

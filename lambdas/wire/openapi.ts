@@ -1,108 +1,22 @@
 import * as z from 'zod';
-import { method as batch } from '../handlers/batch';
-import { REST_METHODS } from '../handlers/methods';
-import { MAX_EVENTS_PER_PUBLISH, publishBody } from '../handlers/publish';
 import { isPreprocess, wireFormOf } from './params';
-import type { RestMethod } from './rest-method';
+import { MAX_EVENTS_PER_PUBLISH, publishBody } from './producer';
+import type { AnyRestMethod } from './rest-method';
+import { ERROR_BODY, PUBLISH_RESULT, successEnvelope } from './shapes';
 
 /**
- * The OpenAPI 3.1 description of the REST surface and the producer endpoint (issue 7).
- *
- * Request schemas are generated from the same zod schemas the handlers validate with, so the
- * document cannot say something the service does not check. The result schemas below are
- * zod too: the OpenAPI test runs real calls and parses every answer with them, so they cannot
- * drift from what the handlers return either. `npm run openapi` writes the document to
- * `openapi.json`; the local runtime serves it at `/openapi.json`.
+ * The OpenAPI 3.1 description of the REST surface and the producer endpoint, generated from
+ * the method descriptors (lambdas/methods/): their parameter schemas are the ones the service
+ * validates with, and their result schemas are the ones the OpenAPI test parses every real
+ * answer with, so the document cannot drift from what the service does. `npm run openapi`
+ * writes it to `openapi.json`; the local runtime serves it at `/openapi.json`.
  */
 
 /** The producer endpoint's name in component names (`producer_events_params`). */
 const PRODUCER = 'producer.events';
 
-const recordId = z.string().regex(/^\d+$/).describe('Record ID: an integer as a string, unique in its queue, growing over time');
-const journalRecord = z.strictObject({
-  ID: recordId,
-  TIMESTAMP_X: z.string().describe('When the record was last written, ISO 8601 with offset'),
-  EVENT_NAME: z.string(),
-  EVENT_DATA: z.unknown(),
-  EVENT_ADDITIONAL: z.unknown().describe('For example {"user_id": 7}'),
-  MESSAGE_ID: z.string().regex(/^[0-9a-f]{32}$/),
-});
-const listedRecord = journalRecord.extend({
-  PROCESS_ID: z.string().describe('"" while pending'),
-  ERROR: z.enum(['0', '1']),
-});
-const onlineBinding = z.strictObject({ event: z.string(), handler: z.string(), auth_type: z.string(), offline: z.literal(0) });
-const offlineBinding = z.strictObject({ event: z.string(), connector_id: z.string(), offline: z.literal(1) });
-const keyed = <T extends z.ZodType>(value: T) => z.union([z.record(z.string(), value), z.array(value)]).describe('Keyed like `cmd`; an empty map is written as []');
-
-/** Every error answer (SPEC §2), and each failed sub-call in `batch`. */
-export const ERROR_BODY = z.strictObject({
-  error: z.string(),
-  error_description: z.string(),
-  argument: z.string().optional().describe('With ERROR_ARGUMENT: the argument at fault, upper-case'),
-});
-
-/** What each method puts in `result`. */
-export const RESULT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
-  events: z.array(z.string()).describe('Event names'),
-  'event.bind': z.literal(true),
-  'event.unbind': z.strictObject({ count: z.number().int().min(0) }),
-  'event.get': z.array(z.union([onlineBinding, offlineBinding])),
-  'event.offline.get': z.strictObject({
-    process_id: z.string().nullable().describe('null with clear=1; the reservation with clear=0'),
-    events: z.array(journalRecord),
-  }),
-  'event.offline.list': z.array(listedRecord),
-  'event.offline.clear': z.literal(true),
-  'event.offline.error': z.literal(true),
-  'event.test': z.literal(1),
-  batch: z.strictObject({
-    result: keyed(z.unknown()),
-    result_error: keyed(ERROR_BODY),
-    result_total: keyed(z.number()),
-    result_next: keyed(z.number()),
-    result_time: keyed(z.record(z.string(), z.unknown())),
-  }),
-};
-
-/** The producer's answer (SPEC §4). */
-export const PUBLISH_RESULT = z.strictObject({
-  deliveries_queued: z.number().int().min(0),
-  notifications_queued: z.number().int().min(0),
-  records_created: z.number().int().min(0),
-  records_merged: z.number().int().min(0),
-  records_suppressed: z.number().int().min(0),
-});
-
-const time = z.strictObject({
-  start: z.number(),
-  finish: z.number(),
-  duration: z.number(),
-  processing: z.number(),
-  date_start: z.string(),
-  date_finish: z.string(),
-  operating_reset_at: z.number().int(),
-  operating: z.number(),
-});
-
-/** Beyond Bitrix24: the queue's figures next to `event.offline.get`'s result. */
-const queueFigures = z.strictObject({
-  pending: z.number().int().min(0),
-  pending_exact: z.boolean(),
-  oldest_age: z.number().int().min(0).nullable(),
-});
-
-/** The envelope of a successful call (SPEC §2). */
-export function successEnvelope(method: string): z.ZodType {
-  const result = method === PRODUCER ? PUBLISH_RESULT : RESULT_SCHEMAS[method];
-  if (!result) throw new Error(`no result schema for ${method}`);
-  return z.strictObject({
-    result,
-    ...(method === 'event.offline.list' ? { total: z.number().int().optional(), next: z.number().int().optional() } : {}),
-    ...(method === 'event.offline.get' ? { queue: queueFigures } : {}),
-    time,
-  });
-}
+/** The documentation a clone has (docs/), linked from the document. */
+const DOCS = 'See docs/rest-api.md, docs/journal.md and docs/producer.md in the repository.';
 
 const ERROR_STATUSES: Record<string, string> = {
   '400': 'ERROR_ARGUMENT, ERROR_EVENT_NOT_FOUND, ERROR_WRONG_HANDLER_URL, ERROR_UNSUPPORTED_PROTOCOL, ERROR_CORE',
@@ -152,7 +66,7 @@ const errorResponses = Object.fromEntries(
 const componentName = (method: string, part: 'params' | 'response') => `${method.replace(/\./g, '_')}_${part}`;
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
-function paramsSchema(method: RestMethod<z.ZodType>): JsonSchema {
+function paramsSchema(method: AnyRestMethod): JsonSchema {
   const params = jsonSchema(method.params, 'input');
   // Unknown parameters are ignored (the SDKs add bx24_request_id and friends).
   delete params.additionalProperties;
@@ -160,11 +74,11 @@ function paramsSchema(method: RestMethod<z.ZodType>): JsonSchema {
   return params;
 }
 
-function restOperation(method: RestMethod<z.ZodType>, webhook: boolean): JsonSchema {
+function restOperation(method: AnyRestMethod, webhook: boolean): JsonSchema {
   const params = ref(componentName(method.name, 'params'));
   return {
     operationId: `${webhook ? 'webhook_' : ''}${method.name.replace(/\./g, '_')}`,
-    summary: `${method.name}${webhook ? ' (incoming webhook)' : ''}`,
+    summary: `${method.name}${webhook ? ' (incoming webhook)' : ''}: ${method.summary}`,
     tags: [webhook ? 'webhook' : 'rest'],
     description: 'Parameters go in a JSON body, a PHP-style form body (`a[b]=1`) or the query string; the method name may end in `.json`.',
     ...(webhook ? { security: [] } : { security: [{ oauthQuery: [] }, { oauthHeader: [] }] }),
@@ -179,18 +93,13 @@ function restOperation(method: RestMethod<z.ZodType>, webhook: boolean): JsonSch
   };
 }
 
-/** Every REST method the service serves, `batch` included, in a stable order. */
-export function restMethods(): RestMethod<z.ZodType>[] {
-  return [...REST_METHODS.values(), batch as RestMethod<z.ZodType>];
-}
-
-/** The document. `serverUrl` adds a `servers` entry (the local runtime passes its base URL). */
-export function openApiDocument(serverUrl?: string): JsonSchema {
+/** The document of `methods`. `serverUrl` adds a `servers` entry (the local runtime passes its base URL). */
+export function openApiDocument(methods: readonly AnyRestMethod[], serverUrl?: string): JsonSchema {
   const paths: Record<string, JsonSchema> = {};
   const schemas: Record<string, JsonSchema> = { Error: jsonSchema(ERROR_BODY, 'output') };
-  for (const method of restMethods()) {
+  for (const method of methods) {
     schemas[componentName(method.name, 'params')] = paramsSchema(method);
-    schemas[componentName(method.name, 'response')] = jsonSchema(successEnvelope(method.name), 'output');
+    schemas[componentName(method.name, 'response')] = jsonSchema(successEnvelope(method.result, method.envelope), 'output');
     paths[`/rest/${method.name}`] = { post: restOperation(method, false) };
     paths[`/rest/{user_id}/{secret}/${method.name}`] = {
       parameters: [
@@ -201,7 +110,7 @@ export function openApiDocument(serverUrl?: string): JsonSchema {
     };
   }
   schemas[componentName(PRODUCER, 'params')] = jsonSchema(publishBody, 'input');
-  schemas[componentName(PRODUCER, 'response')] = jsonSchema(successEnvelope(PRODUCER), 'output');
+  schemas[componentName(PRODUCER, 'response')] = jsonSchema(successEnvelope(PUBLISH_RESULT), 'output');
   paths['/producer/events'] = {
     post: {
       operationId: 'producer_publish',
@@ -222,7 +131,7 @@ export function openApiDocument(serverUrl?: string): JsonSchema {
     info: {
       title: 'b24-event-hub',
       version: '1',
-      description: 'The Bitrix24 REST event API (bindings, offline journal, batch) and the producer endpoint. See SPEC.md and the README.',
+      description: `The Bitrix24 REST event API (bindings, offline journal, batch) and the producer endpoint. ${DOCS}`,
     },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     paths,

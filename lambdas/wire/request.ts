@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import qs from 'qs';
 import { errors } from '../domain/errors';
+import { wireErrors } from './response';
 import type { PresentedCredential } from '../usecases/authenticate';
 
 /** A REST call as the use cases see it: method, credential, parameters (names lower-cased). */
@@ -56,7 +57,7 @@ export function header(event: APIGatewayProxyEventV2, name: string): string | un
 export function bodyText(event: APIGatewayProxyEventV2, maxBytes: number): string {
   if (event.body === undefined || event.body === null || event.body === '') return '';
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (bytes.length > maxBytes) throw errors.bodyTooLarge(maxBytes);
+  if (bytes.length > maxBytes) throw wireErrors.bodyTooLarge(maxBytes);
   return bytes.toString('utf8');
 }
 

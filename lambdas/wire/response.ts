@@ -52,8 +52,45 @@ export function errorBody(error: BitrixError): Record<string, unknown> {
   };
 }
 
+/**
+ * An error only the wire layer raises, with its own HTTP status: a body over the bound (413),
+ * a path that is no route (404).
+ */
+export class WireError extends BitrixError {
+  constructor(
+    readonly status: number,
+    code: string,
+    description: string,
+  ) {
+    super(code, description);
+  }
+}
+
+export const wireErrors = {
+  bodyTooLarge: (limit: number) => new WireError(413, 'ERROR_ARGUMENT', `Request body is larger than ${limit} bytes`),
+  noRoute: (method: string, path: string) => new WireError(404, 'NOT_FOUND', `No route for ${method} ${path}`),
+};
+
+/** The HTTP status of each Bitrix error code (docs/rest-api.md, "Errors"); any other code is a client mistake, 400. */
+const STATUS_OF_CODE: Readonly<Record<string, number>> = {
+  NO_AUTH_FOUND: 401,
+  INVALID_CREDENTIALS: 401,
+  invalid_token: 401,
+  expired_token: 401,
+  insufficient_scope: 401,
+  invalid_client: 401,
+  ACCESS_DENIED: 403,
+  ERROR_METHOD_NOT_FOUND: 404,
+  QUERY_LIMIT_EXCEEDED: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+export function httpStatus(error: BitrixError): number {
+  return error instanceof WireError ? error.status : (STATUS_OF_CODE[error.code] ?? 400);
+}
+
 export function errorResponse(error: BitrixError): APIGatewayProxyStructuredResultV2 {
-  return { statusCode: error.status, headers: JSON_HEADERS, body: JSON.stringify(errorBody(error)) };
+  return { statusCode: httpStatus(error), headers: JSON_HEADERS, body: JSON.stringify(errorBody(error)) };
 }
 
 /** DynamoDB and SDK errors that mean "try again later", not "you sent something wrong". */

@@ -2,28 +2,100 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
+import type { Config } from '../config';
 import { errors } from '../domain/errors';
 import type { Caller } from '../domain/model';
+import type { RateLimiter, RegistryStore } from '../domain/ports';
 import { authenticate } from '../usecases/authenticate';
-import { wiring, type Wiring } from '../wiring';
 import { logger } from './logger';
 import { parseRestCall } from './request';
 import { errorResponse, successResponse, toBitrixError, type MethodOutput } from './response';
 
-export interface MethodContext {
-  caller: Caller;
-  deps: Wiring;
-  /** Unix ms at which the request arrived. */
-  now: number;
+/** The tables a method may touch, and how: the CDK grants come from this. */
+export type TableName = 'registry' | 'bindings' | 'journal' | 'deliveries';
+export type Access = 'read' | 'write';
+
+/**
+ * What a method needs beyond the REST front (which reads the registry to authenticate and
+ * takes from the rate-limit bucket for every method): the CDK stack grants exactly this and
+ * sets the matching environment. A test checks that `deps` builds nothing outside it.
+ */
+export interface Needs {
+  tables: Partial<Record<TableName, Access>>;
+  /** Sends to the delivery queue (ONAPPTEST, lifecycle events). */
+  deliveryQueue?: true;
 }
 
-export interface RestMethod<S extends z.ZodType> {
+export interface MethodContext<D = unknown> {
+  caller: Caller;
+  deps: D;
+  /** Unix ms at which the request arrived. */
+  now: number;
+  /** Every other method, for methods that run them in-process (`batch`). */
+  methods: MethodSet;
+}
+
+/**
+ * One REST method: everything the router, `batch`, the OpenAPI document, the CDK stack and
+ * the local runtime need to know about it. One file per method under `lambdas/methods/`.
+ */
+export interface RestMethod<S extends z.ZodType = z.ZodType, D = unknown> {
   /** The method name, lower-case (`event.offline.get`). */
   name: string;
+  /** One line for the OpenAPI document. */
+  summary: string;
   params: S;
-  run: (ctx: MethodContext, params: z.output<S>) => Promise<MethodOutput>;
+  /** What the method puts in `result`. */
+  result: z.ZodType;
+  /** Top-level keys beside `result` and `time` (`total`/`next` of lists, `queue`). */
+  envelope?: z.ZodRawShape;
+  needs: Needs;
+  /**
+   * Builds the ports `run` takes, from the configuration, with the factories of
+   * lambdas/composition.ts. Called once per container.
+   */
+  deps: (cfg: Config) => D;
+  run: (ctx: MethodContext<D>, params: z.output<S>) => Promise<MethodOutput>;
   /** How many requests the call weighs against the rate limit (default 1; `batch`: its commands). */
   weight?: (params: Record<string, unknown>) => number;
+  /** Runs the other methods in-process (`batch`): its function is built with all of them, and their needs are its needs. */
+  aggregate?: true;
+}
+
+// The descriptor list is heterogeneous: each method's own types are checked in its file.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRestMethod = RestMethod<z.ZodType, any>;
+
+/** Declares a method, inferring its parameter and dependency types. */
+export function restMethod<S extends z.ZodType, D>(method: RestMethod<S, D>): RestMethod<S, D> {
+  return method;
+}
+
+/** The methods a function serves, by name, each with its dependencies built on first use. */
+export interface MethodSet {
+  get(name: string): AnyRestMethod | undefined;
+  /** Runs a method with its own dependencies (built once per container). */
+  run(method: AnyRestMethod, ctx: Omit<MethodContext, 'deps' | 'methods'>, params: unknown): Promise<MethodOutput>;
+}
+
+export function methodSet(methods: readonly AnyRestMethod[], cfg: () => Config): MethodSet {
+  const byName = new Map(methods.map((m) => [m.name, m]));
+  const built = new Map<AnyRestMethod, unknown>();
+  const set: MethodSet = {
+    get: (name) => byName.get(name),
+    run: (method, ctx, params) => {
+      if (!built.has(method)) built.set(method, method.deps(cfg()));
+      return method.run({ ...ctx, deps: built.get(method), methods: set }, params);
+    },
+  };
+  return set;
+}
+
+/** What every REST call needs before its method runs: authentication and the rate limit. */
+export interface RestFront {
+  config: Config;
+  registry: RegistryStore;
+  rateLimiter: RateLimiter;
 }
 
 export type RestHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -36,20 +108,19 @@ export function argumentError(error: z.ZodError) {
   return errors.argument(argument, `Invalid value of argument '${field}': ${issue.message}`);
 }
 
-/** Runs one REST call to completion: parse, authenticate, validate, run, envelope. */
-export async function runRestCall<S extends z.ZodType>(method: RestMethod<S>, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+/** Runs one REST call to completion: parse, authenticate, rate-limit, validate, run, envelope. */
+export async function runRestCall(method: AnyRestMethod, front: RestFront, methods: MethodSet, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const started = Date.now();
   try {
-    const deps = wiring();
-    const call = parseRestCall(event, deps.config.MAX_BODY_BYTES);
+    const call = parseRestCall(event, front.config.MAX_BODY_BYTES);
     if (call.method !== method.name) throw errors.methodNotFound();
-    const caller = await authenticate(deps.registry, call.credential, Math.floor(started / 1000));
+    const caller = await authenticate(front.registry, call.credential, Math.floor(started / 1000));
     logger.appendKeys({ member_id: caller.memberId, client_id: caller.clientId, method: method.name });
-    if (!(await deps.rateLimiter.admit(caller.memberId, caller.clientId, method.weight?.(call.params) ?? 1, started))) throw errors.rateLimited();
+    if (!(await front.rateLimiter.admit(caller.memberId, caller.clientId, method.weight?.(call.params) ?? 1, started))) throw errors.rateLimited();
     const parsed = method.params.safeParse(call.params);
     if (!parsed.success) throw argumentError(parsed.error);
     const processingStarted = Date.now();
-    const output = await method.run({ caller, deps, now: started }, parsed.data);
+    const output = await methods.run(method, { caller, now: started }, parsed.data);
     return successResponse(output, started, Date.now() - processingStarted);
   } catch (error) {
     return failureResponse(error);
@@ -64,9 +135,22 @@ export function failureResponse(error: unknown): APIGatewayProxyStructuredResult
   return errorResponse(mapped.error);
 }
 
-/** The Lambda entry for one REST method: middy adds the Lambda context to every log line. */
-export function restHandler<S extends z.ZodType>(method: RestMethod<S>): RestHandler {
-  return middy((event: APIGatewayProxyEventV2) => runRestCall(method, event)).use(
-    injectLambdaContext(logger, { resetKeys: true }),
-  ) as unknown as RestHandler;
+/**
+ * The Lambda handler of one REST method. `front` is built on the first request (the
+ * configuration is read then, not when the file is loaded); `siblings` are the methods an
+ * aggregate method (`batch`) may run. middy adds the Lambda context to every log line.
+ */
+export function restHandler(method: AnyRestMethod, front: () => RestFront, siblings: readonly AnyRestMethod[] = []): RestHandler {
+  let ready: { front: RestFront; methods: MethodSet } | undefined;
+  return middy(async (event: APIGatewayProxyEventV2) => {
+    try {
+      if (!ready) {
+        const built = front();
+        ready = { front: built, methods: methodSet([method, ...siblings], () => built.config) };
+      }
+    } catch (error) {
+      return failureResponse(error);
+    }
+    return runRestCall(method, ready.front, ready.methods, event);
+  }).use(injectLambdaContext(logger, { resetKeys: true })) as unknown as RestHandler;
 }

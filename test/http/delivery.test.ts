@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import type { DeliveryMessage } from '../../lambdas/domain/ports';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs/delivery-queue';
 import { deliver } from '../../lambdas/usecases/deliver';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { startDeliveryHarness, type DeliveryHarness } from '../support/delivery-harness';
 import { get, installUser, postForm, publishEvents, type InstalledUser, type TestServer } from '../support/fixtures';
 import { startSink } from '../support/sink';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import qs from 'qs';
 import type { JournalRecord, QueueKey } from '../../lambdas/domain/model';
-import { REST_METHOD_ENTRIES } from '../../lambdas/handlers/registry';
-import { wiring } from '../../lambdas/wiring';
+import { restMethods } from '../../lambdas/method-list';
+import { wiring } from '../support/wiring';
 import { TEST_PRODUCER_KEY } from '../support/constants';
 import { installUser, publishEvents, startTestServer, type InstalledUser, type TestServer } from '../support/fixtures';
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const METHODS = [...Object.keys(REST_METHOD_ENTRIES), 'event.nope', 'EVENT.GET', 'batch.json', 'user.current'];
+const METHODS = [...restMethods().map((m) => m.name), 'event.nope', 'EVENT.GET', 'batch.json', 'user.current'];
 const NAMES = ['event', 'handler', 'auth_type', 'event_type', 'auth_connector', 'options', 'filter', 'order', 'limit', 'clear', 'process_id', 'error', 'id', 'message_id', 'start', 'cmd', 'halt', 'scope', 'full', '__proto__', 'constructor', 'EVENT', 'Filter'];
 
 const key = fc.oneof(fc.constantFrom(...NAMES), fc.string({ maxLength: 12 }), fc.constantFrom('>=ID', '!EVENT_NAME', '<TIMESTAMP_X', 'PROCESS_ID', 'ID', 'MESSAGE_ID', 'ERROR'));

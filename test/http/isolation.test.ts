@@ -1,4 +1,4 @@
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { installUser, postJson, publishEvents, startTestServer, type InstalledUser, type TestServer } from '../support/fixtures';
 
 /**

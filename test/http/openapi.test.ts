@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
-import { REST_METHOD_ENTRIES } from '../../lambdas/handlers/registry';
+import { restMethods } from '../../lambdas/method-list';
 import { openApiDocument } from '../../lambdas/wire/openapi';
 import { get, installUser, postForm, postJson, publishEvents, startTestServer, type Reply, type TestServer } from '../support/fixtures';
 
@@ -15,7 +15,7 @@ import { get, installUser, postForm, postJson, publishEvents, startTestServer, t
  */
 const ROOT = join(__dirname, '..', '..');
 type Doc = { paths: Record<string, unknown>; servers?: { url: string }[]; components: { schemas: Record<string, object> } };
-const document = openApiDocument() as unknown as Doc;
+const document = openApiDocument(restMethods()) as unknown as Doc;
 
 let server: TestServer;
 beforeAll(async () => {
@@ -51,7 +51,7 @@ describe('openapi.json', () => {
     expect(rest).toEqual(document);
     expect(servers).toHaveLength(1);
 
-    const methods = Object.keys(REST_METHOD_ENTRIES).sort();
+    const methods = restMethods().map((m) => m.name).sort();
     const oauthPaths = Object.keys(document.paths).filter((p) => /^\/rest\/[^{]/.test(p)).map((p) => p.slice('/rest/'.length));
     const webhookPaths = Object.keys(document.paths).filter((p) => p.startsWith('/rest/{user_id}/{secret}/')).map((p) => p.slice('/rest/{user_id}/{secret}/'.length));
     expect(oauthPaths.sort()).toEqual(methods);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { hashSecret } from '../../lambdas/domain/credentials';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { get, installUser, postForm, postJson, publishEvents, startTestServer, type InstalledUser, type TestServer } from '../support/fixtures';
 
 let server: TestServer;

@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { hashSecret } from '../../lambdas/domain/credentials';
 import { install, uninstall, type InstallationDeps } from '../../lambdas/usecases/installations';
 import { addWebhook, listWebhooks, removeWebhook } from '../../lambdas/usecases/webhooks';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { startDeliveryHarness, type DeliveryHarness } from '../support/delivery-harness';
 import { installUser, newClientId, newMemberId, postForm, publishEvents } from '../support/fixtures';
 import { startSink, type Received } from '../support/sink';

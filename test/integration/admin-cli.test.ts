@@ -7,7 +7,7 @@ import { bind } from '../../lambdas/usecases/bindings';
 import { publish } from '../../lambdas/usecases/publish';
 import { uninstall } from '../../lambdas/usecases/installations';
 import { RecordingDeliveryQueue } from '../support/recording-delivery-queue';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { installUser, newClientId, newMemberId } from '../support/fixtures';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { BitrixError } from '../../lambdas/domain/errors';
 import type { NewBinding } from '../../lambdas/domain/bindings';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { newClientId, newMemberId } from '../support/fixtures';
 
 const repo = () => wiring().bindings;

@@ -3,7 +3,7 @@ import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-
 import { HttpHandlerSender } from '../../lambdas/adapters/http/handler-sender';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs/delivery-queue';
 import type { DeliveryMessage } from '../../lambdas/domain/ports';
-import { sqsClient } from '../../lambdas/outbound/index';
+import { sqsClient } from '../../lambdas/composition';
 import { startSink, type Sink } from '../support/sink';
 
 let sqs: SQSClient;

@@ -1,6 +1,6 @@
 import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTables, localClient } from '../../local/dynamodb';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 
 describe('test environment', () => {
   it('reaches the DynamoDB Local started by the global setup, with the service tables', async () => {

@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoSlotLeaser } from '../../lambdas/adapters/dynamo/id-slot-leaser';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 
 describe('DynamoSlotLeaser (DynamoDB Local)', () => {
   const table = () => wiring().config.TABLE_REGISTRY;

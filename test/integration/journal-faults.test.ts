@@ -4,7 +4,7 @@ import { JournalRepository } from '../../lambdas/adapters/dynamo/journal-reposit
 import { IdGenerator } from '../../lambdas/domain/ids';
 import { messageIdOf } from '../../lambdas/domain/journal';
 import type { QueueKey } from '../../lambdas/domain/model';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { newClientId, newMemberId } from '../support/fixtures';
 
 /**

@@ -1,7 +1,7 @@
 import { messageIdOf } from '../../lambdas/domain/journal';
 import type { QueueKey } from '../../lambdas/domain/model';
 import type { JournalWrite } from '../../lambdas/domain/ports';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { newClientId, newMemberId } from '../support/fixtures';
 
 const repo = () => wiring().journal;

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
-import { describeRecord, messageIdOf } from '../../lambdas/domain/journal';
+import { messageIdOf } from '../../lambdas/domain/journal';
+import { wireRecord } from '../../lambdas/wire/shapes';
 import type { Caller, JournalRecord, QueueKey } from '../../lambdas/domain/model';
 import { authenticate } from '../../lambdas/usecases/authenticate';
 import { clearOffline, errorOffline, getOffline } from '../../lambdas/usecases/offline';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { installUser } from '../support/fixtures';
 import { filterArbitrary, modelFilter, modelOrder, orderArbitrary } from '../support/queue-model';
 
@@ -53,15 +54,15 @@ describe('event.offline.get against a model of the queue (fast-check, DynamoDB L
         for (const call of calls) {
           const expected = modelOrder(modelFilter(pending, call.filter), call.order).slice(0, call.limit);
           const got = await getOffline(journal(), caller, { filter: call.filter, order: call.order, limit: call.limit, clear: call.clear, connector, error: false }, Date.now());
-          expect(got.result.events).toEqual(expected.map(describeRecord));
+          expect(got.records.map(wireRecord)).toEqual(expected.map(wireRecord));
           const taken = new Set(expected.map((r) => r.id));
           pending = pending.filter((r) => !taken.has(r.id));
-          expect(got.queue).toMatchObject({ pending: pending.length, pending_exact: true });
+          expect(got.queue).toMatchObject({ pending: pending.length, pendingExact: true });
 
           if (!call.clear && expected.length > 0) {
-            const processId = got.result.process_id!;
+            const processId = got.processId!;
             const reread = await getOffline(journal(), caller, { limit: 50, clear: false, processId, connector, error: false }, Date.now());
-            expect(reread.result.events.map((e) => e.ID).sort()).toEqual(expected.map((r) => String(r.id)).sort());
+            expect(reread.records.map((r) => String(r.id)).sort()).toEqual(expected.map((r) => String(r.id)).sort());
             if (call.afterwards === 'clear') await clearOffline(journal(), caller, { processId, connector }, Date.now());
             if (call.afterwards === 'error') {
               await errorOffline(journal(), caller, { processId, messageIds: [expected[0]!.messageId], connector }, Date.now());
@@ -70,7 +71,7 @@ describe('event.offline.get against a model of the queue (fast-check, DynamoDB L
           }
         }
         const errorRecords = await getOffline(journal(), caller, { limit: 50, clear: true, connector, error: true }, Date.now());
-        expect(errorRecords.result.events).toHaveLength(errors);
+        expect(errorRecords.records).toHaveLength(errors);
         expect(await journal().readPending(queue, false)).toHaveLength(pending.length);
       }),
       { numRuns: 60 },

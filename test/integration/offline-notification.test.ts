@@ -2,7 +2,7 @@ import type { Binding, Installation } from '../../lambdas/domain/model';
 import { trailingScheduleName, type TrailingNotification } from '../../lambdas/domain/offline-notification';
 import type { NotificationScheduler } from '../../lambdas/domain/ports';
 import { considerNotifications, sendTrailingNotification, type NotificationDeps } from '../../lambdas/usecases/offline-notification';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { messageIdOf } from '../../lambdas/domain/journal';
 import { installUser, type InstalledUser } from '../support/fixtures';
 import { RecordingDeliveryQueue } from '../support/recording-delivery-queue';

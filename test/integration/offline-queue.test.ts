@@ -4,8 +4,9 @@ import type { Caller, QueueKey } from '../../lambdas/domain/model';
 import type { JournalWrite } from '../../lambdas/domain/ports';
 import { authenticate } from '../../lambdas/usecases/authenticate';
 import { clearOffline, errorOffline, getOffline } from '../../lambdas/usecases/offline';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { installUser } from '../support/fixtures';
+import { wireRecord } from '../../lambdas/wire/shapes';
 
 const journal = () => wiring().journal;
 const write = (id: number, extra: Record<string, unknown> = {}): JournalWrite => ({
@@ -28,7 +29,10 @@ async function fill(queue: QueueKey, count: number): Promise<void> {
 }
 
 /** The result of event.offline.get (its queue figures are tested on their own). */
-const offlineGet = async (...args: Parameters<typeof getOffline>) => (await getOffline(...args)).result;
+const offlineGet = async (...args: Parameters<typeof getOffline>) => {
+  const got = await getOffline(...args);
+  return { process_id: got.processId, events: got.records.map(wireRecord) };
+};
 
 const ids = (events: Record<string, unknown>[]) => events.map((e) => Number(e.ID));
 
@@ -145,15 +149,15 @@ describe('offline queue on DynamoDB Local', () => {
   it('tells next to the batch how many records wait and how old the oldest is, counting up to 1,000', async () => {
     const { caller, queue } = await adminQueue();
     const empty = await getOffline(journal(), caller, { limit: 50, clear: true, connector: '', error: false }, Date.now());
-    expect(empty.queue).toEqual({ pending: 0, pending_exact: true, oldest_age: null });
+    expect(empty.queue).toEqual({ pending: 0, pendingExact: true, oldestAge: null });
 
     await fill(queue, 1060);
     const later = Date.now() + 90_000;
     const first = await getOffline(journal(), caller, { limit: 50, clear: true, connector: '', error: false }, later);
-    expect(first.queue).toEqual({ pending: 1000, pending_exact: false, oldest_age: expect.any(Number) });
-    expect(first.queue.oldest_age).toBeGreaterThanOrEqual(89);
+    expect(first.queue).toEqual({ pending: 1000, pendingExact: false, oldestAge: expect.any(Number) });
+    expect(first.queue.oldestAge).toBeGreaterThanOrEqual(89);
     const second = await getOffline(journal(), caller, { limit: 20, clear: true, connector: '', error: false }, Date.now());
-    expect(second.queue).toMatchObject({ pending: 990, pending_exact: true });
+    expect(second.queue).toMatchObject({ pending: 990, pendingExact: true });
   });
 
   it('keeps TIMESTAMP_X at or after the ID’s time when a writer’s clock is behind, so the claim order holds', async () => {
@@ -194,6 +198,6 @@ describe('offline queue on DynamoDB Local', () => {
     for (const limit of [0, -5, 1001]) {
       await expect(offlineGet(journal(), caller, { limit, clear: true, connector: '', error: false }, Date.now())).rejects.toMatchObject({ code: 'ERROR_ARGUMENT', argument: 'LIMIT' });
     }
-    await expect(offlineGet(journal(), { ...caller, admin: false }, { limit: 1, clear: true, connector: '', error: false }, Date.now())).rejects.toMatchObject({ code: 'ACCESS_DENIED', status: 403 });
+    await expect(offlineGet(journal(), { ...caller, admin: false }, { limit: 1, clear: true, connector: '', error: false }, Date.now())).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
   });
 });

@@ -3,7 +3,7 @@ import { RecordingDeliveryQueue } from '../support/recording-delivery-queue';
 import { bind } from '../../lambdas/usecases/bindings';
 import { publish, type PublishDeps } from '../../lambdas/usecases/publish';
 import { authenticate } from '../../lambdas/usecases/authenticate';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { installUser, newMemberId } from '../support/fixtures';
 
 async function callerOf(token: string) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoRateLimiter } from '../../lambdas/adapters/dynamo/rate-limiter';
 import { admits, afterAdmit, BITRIX_RATE_LIMIT } from '../../lambdas/domain/rate-limit';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { installUser, postJson, startTestServer, type TestServer } from '../support/fixtures';
 
 // This file's handlers run with a small bucket: 1 request per second, 4 at most.

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoScheduleStore } from '../../lambdas/adapters/dynamo/schedule-store';
-import { sqsClient } from '../../lambdas/outbound/index';
-import { wiring } from '../../lambdas/wiring';
+import { sqsClient } from '../../lambdas/composition';
+import { wiring } from '../support/wiring';
 import { startLocalScheduler, type LocalScheduler, type NotifyHandler } from '../../local/scheduler';
 import { startPoller, type Poller, type SqsHandler } from '../../local/sqs';
 import { startTestServer, type TestServer } from './fixtures';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { install, type InstallRequest } from '../../lambdas/usecases/installations';
-import { wiring } from '../../lambdas/wiring';
+import { wiring } from '../support/wiring';
 import { createLocalServer } from '../../local/server';
 import { TEST_PRODUCER_KEY } from './constants';
 

@@ -1,7 +1,7 @@
 import { ensureTables, freePort, startDynamoLocal } from '../../local/dynamodb';
 import { startLocalSqs } from '../../local/sqs';
 import { LOCAL_TABLES, localEnvironment } from '../../local/stack';
-import { sqsClient } from '../../lambdas/outbound/index';
+import { sqsClient } from '../../lambdas/composition';
 import { TEST_PRODUCER_KEY } from './constants';
 
 /**

@@ -1,7 +1,7 @@
 import { DynamoScheduleStore } from '../../lambdas/adapters/dynamo/schedule-store';
 import { EventBridgeNotificationScheduler } from '../../lambdas/adapters/scheduler/eventbridge-scheduler';
 import { parseConfig } from '../../lambdas/config';
-import { notificationScheduler } from '../../lambdas/outbound/index';
+import { notificationScheduler } from '../../lambdas/composition';
 
 const base = {
   TABLE_REGISTRY: 'r',
@@ -31,10 +31,9 @@ describe('parseConfig', () => {
   });
 
   it('needs the schedule group, notifier and role only where EventBridge Scheduler is used', () => {
-    const db = {} as never;
-    expect(() => notificationScheduler(parseConfig({ ...base, NOTIFIER_ARN: undefined }), db)).toThrow(/NOTIFIER_ARN/);
-    expect(notificationScheduler(parseConfig(base), db)).toBeInstanceOf(EventBridgeNotificationScheduler);
-    expect(notificationScheduler(parseConfig({ ...base, SCHEDULER: 'dynamodb', NOTIFIER_ARN: undefined }), db)).toBeInstanceOf(DynamoScheduleStore);
+    expect(() => notificationScheduler(parseConfig({ ...base, NOTIFIER_ARN: undefined }))).toThrow(/NOTIFIER_ARN/);
+    expect(notificationScheduler(parseConfig(base))).toBeInstanceOf(EventBridgeNotificationScheduler);
+    expect(notificationScheduler(parseConfig({ ...base, SCHEDULER: 'dynamodb', NOTIFIER_ARN: undefined }))).toBeInstanceOf(DynamoScheduleStore);
   });
 
   it('needs a producer key when producers authenticate with one', () => {

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { MAX_DELAY_SECONDS } from '../../domain/delivery';
+import { MAX_DELAY_SECONDS, newDeliveryId } from '../../domain/delivery';
 import type { DeliveryMessage, DeliveryQueue } from '../../domain/ports';
 
 /** SQS allows 10 entries per SendMessageBatch. */
@@ -25,7 +24,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.round(delaySeconds)));
     const batches: DeliveryMessage[][] = [];
     for (let i = 0; i < messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH));
-    await Promise.all(batches.map((batch) => this.sendBatch(batch.map((m) => ({ ...m, attempt: m.attempt ?? 1, deliveryId: m.deliveryId ?? `msg_${randomUUID()}` })), delay)));
+    await Promise.all(batches.map((batch) => this.sendBatch(batch.map((m) => ({ ...m, attempt: m.attempt ?? 1, deliveryId: m.deliveryId ?? newDeliveryId() })), delay)));
   }
 
   private async sendBatch(batch: DeliveryMessage[], delay: number): Promise<void> {

@@ -1,7 +1,9 @@
-import { checkHandlerUrl, describeBindings, planBinding, unbindMatcher, type BindRequest } from '../../../lambdas/domain/bindings';
+import { checkHandlerUrl, planBinding, unbindMatcher, visibleBindings, type BindRequest } from '../../../lambdas/domain/bindings';
 import { EventCatalog } from '../../../lambdas/domain/catalog';
 import { BitrixError } from '../../../lambdas/domain/errors';
 import type { Binding, Caller, Installation } from '../../../lambdas/domain/model';
+import { httpStatus } from '../../../lambdas/wire/response';
+import { wireBinding } from '../../../lambdas/wire/shapes';
 
 const catalog = EventCatalog.withExtension();
 
@@ -45,7 +47,7 @@ function codeOf(fn: () => unknown): { code: string; status: number; description:
   try {
     fn();
   } catch (error) {
-    if (error instanceof BitrixError) return { code: error.code, status: error.status, description: error.description };
+    if (error instanceof BitrixError) return { code: error.code, status: httpStatus(error), description: error.description };
     throw error;
   }
   throw new Error('expected a BitrixError');
@@ -189,9 +191,9 @@ describe('unbindMatcher (event.unbind rules)', () => {
   });
 });
 
-describe('describeBindings (event.get rows)', () => {
+describe('visibleBindings and their wire rows (event.get)', () => {
   it('prints online and offline bindings as Bitrix does', () => {
-    const rows = describeBindings(caller(), [binding({ userId: 15 }), binding({ offline: true, handler: '', connector: 'sync' })]);
+    const rows = visibleBindings(caller(), [binding({ userId: 15 }), binding({ offline: true, handler: '', connector: 'sync' })]).map(wireBinding);
     expect(rows).toEqual([
       { event: 'ONCRMDEALADD', handler: 'https://hooks.example.com/h', auth_type: '15', offline: 0 },
       { event: 'ONCRMDEALADD', connector_id: 'sync', offline: 1 },
@@ -199,7 +201,7 @@ describe('describeBindings (event.get rows)', () => {
   });
 
   it('shows a non-administrator only his own bindings', () => {
-    const rows = describeBindings(caller({ admin: false }), [binding({ userId: 7 }), binding({ userId: 0 }), binding({ offline: true })]);
+    const rows = visibleBindings(caller({ admin: false }), [binding({ userId: 7 }), binding({ userId: 0 }), binding({ offline: true })]).map(wireBinding);
     expect(rows).toEqual([{ event: 'ONCRMDEALADD', handler: 'https://hooks.example.com/h', auth_type: '7', offline: 0 }]);
   });
 });

@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { BitrixError } from '../../../lambdas/domain/errors';
 import {
   compareRecords,
-  describeListedRecord,
   formatTimestamp,
   GET_FIELDS,
   LIST_FIELDS,
@@ -13,6 +12,7 @@ import {
   parseTimestamp,
 } from '../../../lambdas/domain/journal';
 import type { JournalRecord } from '../../../lambdas/domain/model';
+import { wireListedRecord } from '../../../lambdas/wire/shapes';
 
 const record = (over: Partial<JournalRecord>): JournalRecord => ({
   id: 1,
@@ -108,9 +108,9 @@ describe('timestamps', () => {
   });
 });
 
-describe('describeListedRecord', () => {
+describe('wireListedRecord (wire/shapes.ts)', () => {
   it('prints the Bitrix fields, IDs as strings and ERROR as "0"/"1"', () => {
-    expect(describeListedRecord(record({ id: 42, error: true, processId: 'p' }))).toEqual({
+    expect(wireListedRecord(record({ id: 42, error: true, processId: 'p' }))).toEqual({
       ID: '42',
       TIMESTAMP_X: '2026-01-01T00:00:00+00:00',
       EVENT_NAME: 'ONCRMDEALUPDATE',

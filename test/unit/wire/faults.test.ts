@@ -6,9 +6,17 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { documentClient } from '../../../lambdas/adapters/dynamo/client';
 import { RegistryRepository } from '../../../lambdas/adapters/dynamo/registry-repository';
-import { method as eventGet } from '../../../lambdas/handlers/event-get';
-import { toBitrixError } from '../../../lambdas/wire/response';
-import { runRestCall } from '../../../lambdas/wire/rest-method';
+import { rateLimiter, registryStore } from '../../../lambdas/composition';
+import { config } from '../../../lambdas/config';
+import { method as eventGet } from '../../../lambdas/methods/event-get';
+import { httpStatus, toBitrixError } from '../../../lambdas/wire/response';
+import { methodSet, runRestCall } from '../../../lambdas/wire/rest-method';
+
+/** `event.get` through the real REST front, built as its function builds it. */
+const callEventGet = () => {
+  const cfg = config();
+  return runRestCall(eventGet, { config: cfg, registry: registryStore(cfg), rateLimiter: rateLimiter(cfg) }, methodSet([eventGet], () => cfg), event());
+};
 
 /**
  * Fault injection where no local service can fail on demand: DynamoDB answers mocked with
@@ -45,20 +53,21 @@ describe('REST calls when DynamoDB fails', () => {
   ])('answers 503 QUERY_LIMIT_EXCEEDED, never 500, when the store is %s', async (_, error) => {
     ddb.on(GetCommand).rejects(error);
     ddb.on(QueryCommand).rejects(error);
-    const answer = await runRestCall(eventGet, event());
+    const answer = await callEventGet();
     expect(answer.statusCode).toBe(503);
     expect(JSON.parse(answer.body!)).toMatchObject({ error: 'QUERY_LIMIT_EXCEEDED' });
   });
 
   it('says so when an offline queue has reached the 10 GB of its index partition', () => {
     const mapped = toBitrixError(fault('ItemCollectionSizeLimitExceededException'));
-    expect(mapped.error).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', status: 503 });
+    expect(mapped.error).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED' });
+    expect(httpStatus(mapped.error)).toBe(503);
     expect(mapped.error.description).toMatch(/queue of this application is full/);
   });
 
   it('answers a bare 500 without details for a failure it does not know', async () => {
     ddb.on(GetCommand).rejects(Object.assign(new Error('secret table name arn:aws:dynamodb:…'), { name: 'SomethingNew' }));
-    const answer = await runRestCall(eventGet, event());
+    const answer = await callEventGet();
     expect(answer.statusCode).toBe(500);
     expect(JSON.parse(answer.body!)).toEqual({ error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' });
   });
@@ -69,7 +78,7 @@ describe('REST calls when DynamoDB fails', () => {
     const limiter = new DynamoRateLimiter(DynamoDBDocumentClient.from(documentClient({ region: 'us-east-1' })), 't', { perSecond: 1, burst: 5 });
     await expect(limiter.admit('m', 'c', 1, Date.now())).resolves.toBe(false);
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(3);
-    expect(toBitrixError(new ConditionalCheckFailedException({ message: 'x', $metadata: {} })).error.status).toBe(500);
+    expect(httpStatus(toBitrixError(new ConditionalCheckFailedException({ message: 'x', $metadata: {} })).error)).toBe(500);
   });
 });
 
@@ -111,6 +120,7 @@ describe('the SDK retries throttling with backoff (documentClient: 5 attempts)',
     const failure = await registry.getPortal('0'.repeat(32)).catch((e: unknown) => e);
     expect(requests).toBe(5);
     expect((failure as Error).name).toBe('ThrottlingException');
-    expect(toBitrixError(failure).error).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', status: 503 });
+    expect(toBitrixError(failure).error).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED' });
+    expect(httpStatus(toBitrixError(failure).error)).toBe(503);
   });
 });

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { BitrixError } from '../../../lambdas/domain/errors';
 import { parseParams, parseRestCall, parseRestPath } from '../../../lambdas/wire/request';
+import { httpStatus } from '../../../lambdas/wire/response';
 
 function event(over: Partial<APIGatewayProxyEventV2> & { contentType?: string } = {}): APIGatewayProxyEventV2 {
   const { contentType, ...rest } = over;
@@ -74,7 +75,7 @@ describe('parseParams', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(BitrixError);
-    expect((error as BitrixError).status).toBe(413);
+    expect(httpStatus(error as BitrixError)).toBe(413);
   });
 
   it('bounds nesting: deep keys stay flat strings instead of deep objects', () => {

@@ -1,5 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handler } from '../../../lambdas/handlers/rest-fallback';
+import { restFallback } from '../../../lambdas/handlers/rest-fallback';
+import { restMethods } from '../../../lambdas/method-list';
+
+const handler = restFallback(new Set(restMethods().map((m) => m.name)));
 
 const call = (rawPath: string, rawQueryString = '') =>
   handler({ rawPath, rawQueryString, requestContext: { stage: '$default' } } as unknown as APIGatewayProxyEventV2);

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { connector, eventType, nonNegativeInt, text } from '../wire/params';
+import { connector, eventType, nonNegativeInt, text } from './params';
 
 /** The parameters that name a binding, shared by `event.bind` and `event.unbind`. */
 export const bindingParams = z.object({

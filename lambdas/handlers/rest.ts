@@ -1,0 +1,20 @@
+import { rateLimiter, registryStore } from '../composition';
+import { config } from '../config';
+import { restHandler, type AnyRestMethod, type RestHandler } from '../wire/rest-method';
+
+/**
+ * The Lambda handler of a REST method, composed from the configuration: the front
+ * authenticates against the registry and takes from the rate-limit bucket, then the method
+ * runs with the ports its descriptor's `deps` builds. The stack generates one entry per method
+ * that calls this (lib/entries.ts); `batch`'s passes every other method too.
+ */
+export function restEntry(method: AnyRestMethod, siblings: readonly AnyRestMethod[] = []): RestHandler {
+  return restHandler(
+    method,
+    () => {
+      const cfg = config();
+      return { config: cfg, registry: registryStore(cfg), rateLimiter: rateLimiter(cfg) };
+    },
+    siblings,
+  );
+}

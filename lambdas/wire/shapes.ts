@@ -1,0 +1,105 @@
+import * as z from 'zod';
+import { formatTimestamp } from '../domain/journal';
+import type { Binding, JournalRecord } from '../domain/model';
+import type { QueueFigures } from '../usecases/offline';
+
+/**
+ * The Bitrix wire shapes of what the service answers: the field names of the wire format live
+ * here, each shape as zod beside the function that writes it. The method descriptors name their
+ * results with these, the OpenAPI document is generated from them, and the OpenAPI test parses
+ * every real answer with them, so they cannot drift from what the service returns.
+ */
+
+const recordId = /* @__PURE__ */ z.string().regex(/^\d+$/).describe('Record ID: an integer as a string, unique in its queue, growing over time');
+
+/** A journal record as `event.offline.get` hands it out (docs/journal.md). */
+export const journalRecord = /* @__PURE__ */ z.strictObject({
+  ID: recordId,
+  TIMESTAMP_X: z.string().describe('When the record was last written, ISO 8601 with offset'),
+  EVENT_NAME: z.string(),
+  EVENT_DATA: z.unknown(),
+  EVENT_ADDITIONAL: z.unknown().describe('For example {"user_id": 7}'),
+  MESSAGE_ID: z.string().regex(/^[0-9a-f]{32}$/),
+});
+
+/** A record as `event.offline.get` hands it out. */
+export function wireRecord(record: JournalRecord): z.input<typeof journalRecord> {
+  return {
+    ID: String(record.id),
+    TIMESTAMP_X: formatTimestamp(record.timestamp),
+    EVENT_NAME: record.eventName,
+    EVENT_DATA: record.eventData,
+    EVENT_ADDITIONAL: record.eventAdditional,
+    MESSAGE_ID: record.messageId,
+  };
+}
+
+/** A journal record as `event.offline.list` shows it. */
+export const listedRecord = journalRecord.extend({
+  PROCESS_ID: z.string().describe('"" while pending'),
+  ERROR: z.enum(['0', '1']),
+});
+
+/** A record as `event.offline.list` shows it: also its process and error flag. */
+export function wireListedRecord(record: JournalRecord): z.input<typeof listedRecord> {
+  return { ...wireRecord(record), PROCESS_ID: record.processId, ERROR: record.error ? '1' : '0' };
+}
+
+export const onlineBinding = /* @__PURE__ */ z.strictObject({ event: z.string(), handler: z.string(), auth_type: z.string(), offline: z.literal(0) });
+export const offlineBinding = /* @__PURE__ */ z.strictObject({ event: z.string(), connector_id: z.string(), offline: z.literal(1) });
+
+/** A binding as `event.get` lists it. */
+export function wireBinding(b: Binding): z.input<typeof onlineBinding> | z.input<typeof offlineBinding> {
+  return b.offline ? { event: b.event, connector_id: b.connector, offline: 1 } : { event: b.event, handler: b.handler, auth_type: String(b.userId), offline: 0 };
+}
+
+/** A map keyed like `batch`'s `cmd` (or a list); an empty map is written as []. */
+export const keyed = <T extends z.ZodType>(value: T) => z.union([z.record(z.string(), value), z.array(value)]).describe('Keyed like `cmd`; an empty map is written as []');
+
+/** Every error answer, and each failed sub-call in `batch`. */
+export const ERROR_BODY = /* @__PURE__ */ z.strictObject({
+  error: z.string(),
+  error_description: z.string(),
+  argument: z.string().optional().describe('With ERROR_ARGUMENT: the argument at fault, upper-case'),
+});
+
+/** The `time` block of every successful answer (the JS SDK fails without it). */
+export const TIME_BLOCK = /* @__PURE__ */ z.strictObject({
+  start: z.number(),
+  finish: z.number(),
+  duration: z.number(),
+  processing: z.number(),
+  date_start: z.string(),
+  date_finish: z.string(),
+  operating_reset_at: z.number().int(),
+  operating: z.number(),
+});
+
+/** `total` and `next` of a paged list. */
+export const PAGED = { total: z.number().int().optional(), next: z.number().int().optional() };
+
+/** Beyond Bitrix24: the queue's figures next to `event.offline.get`'s result. */
+export const QUEUE_FIGURES = /* @__PURE__ */ z.strictObject({
+  pending: z.number().int().min(0),
+  pending_exact: z.boolean(),
+  oldest_age: z.number().int().min(0).nullable(),
+});
+
+/** The queue's figures as `event.offline.get` adds them. */
+export function wireQueueFigures(queue: QueueFigures): z.input<typeof QUEUE_FIGURES> {
+  return { pending: queue.pending, pending_exact: queue.pendingExact, oldest_age: queue.oldestAge };
+}
+
+/** The producer's answer (docs/producer.md). */
+export const PUBLISH_RESULT = /* @__PURE__ */ z.strictObject({
+  deliveries_queued: z.number().int().min(0),
+  notifications_queued: z.number().int().min(0),
+  records_created: z.number().int().min(0),
+  records_merged: z.number().int().min(0),
+  records_suppressed: z.number().int().min(0),
+});
+
+/** The envelope of a successful call: `result`, the method's extra keys, `time`. */
+export function successEnvelope(result: z.ZodType, envelope: z.ZodRawShape = {}): z.ZodType {
+  return z.strictObject({ result, ...envelope, time: TIME_BLOCK });
+}
