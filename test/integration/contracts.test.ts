@@ -4,12 +4,14 @@ import { DeliveryLogRepository } from '../../lambdas/adapters/dynamo/delivery-lo
 import { DynamoSlotLeaser } from '../../lambdas/adapters/dynamo/id-slot-leaser';
 import { JournalRepository } from '../../lambdas/adapters/dynamo/journal-repository';
 import { NotificationThrottleRepository } from '../../lambdas/adapters/dynamo/notification-throttle-repository';
+import { DynamoRateLimiter } from '../../lambdas/adapters/dynamo/rate-limiter';
 import { RegistryRepository } from '../../lambdas/adapters/dynamo/registry-repository';
 import { IdGenerator } from '../../lambdas/domain/ids';
 import { bindingStoreContract } from '../contract/binding-store.contract';
 import { deliveryLogContract } from '../contract/delivery-log.contract';
 import { journalStoreContract } from '../contract/journal-store.contract';
 import { notificationThrottleContract } from '../contract/notification-throttle.contract';
+import { rateLimiterContract } from '../contract/rate-limiter.contract';
 import { registryStoreContract } from '../contract/registry-store.contract';
 
 // The DynamoDB adapters against DynamoDB Local (started by jest's global setup), built from
@@ -30,3 +32,4 @@ bindingStoreContract('DynamoDB', () => new BindingRepository(db, env('TABLE_BIND
 registryStoreContract('DynamoDB', () => new RegistryRepository(db, env('TABLE_REGISTRY')));
 notificationThrottleContract('DynamoDB', () => new NotificationThrottleRepository(db, env('TABLE_DELIVERIES')));
 deliveryLogContract('DynamoDB', () => new DeliveryLogRepository(db, env('TABLE_DELIVERIES'), 3600));
+rateLimiterContract('DynamoDB', (settings) => new DynamoRateLimiter(db, env('TABLE_DELIVERIES'), settings));
