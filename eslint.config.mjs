@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.local/', 'coverage/', 'jest.config.js', 'jest.unit.config.js', 'test/support/summary-reporter.js'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.local/', 'coverage/', 'jest.config.js', 'test/support/summary-reporter.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

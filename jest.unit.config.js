@@ -6,6 +6,8 @@
  * runs these files with everything else.
  * @type {import('jest').Config}
  */
+/* global require, module */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS config, as jest.config.js
 const base = require('./jest.config');
 
 module.exports = {
