@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { MAX_DELAY_SECONDS } from '../../../lambdas/domain/delivery';
+import type { DeliveryMessage, DeliveryQueue } from '../../../lambdas/domain/ports';
+
+export interface QueuedDelivery {
+  message: DeliveryMessage;
+  delaySeconds: number;
+}
+
+/**
+ * DeliveryQueue in memory, as adapters/sqs/delivery-queue.ts sends: each message gets
+ * `attempt` 1 and a `deliveryId` (`msg_…`) when it has none (the adapter mints them, as the
+ * deliver use case does for a message that lacks one), the delay is rounded and kept within
+ * 0…900 s, and a message travels as JSON (so it comes out a copy). Parked messages are kept
+ * with their reason.
+ */
+export class MemoryDeliveryQueue implements DeliveryQueue {
+  readonly queued: QueuedDelivery[] = [];
+  readonly parked: { message: DeliveryMessage; reason: string }[] = [];
+
+  async enqueue(messages: DeliveryMessage[], delaySeconds = 0): Promise<void> {
+    const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.round(delaySeconds)));
+    for (const m of messages) {
+      const message = JSON.parse(JSON.stringify({ ...m, attempt: m.attempt ?? 1, deliveryId: m.deliveryId ?? `msg_${randomUUID()}` })) as DeliveryMessage;
+      this.queued.push({ message, delaySeconds: delay });
+    }
+  }
+
+  async park(message: DeliveryMessage, reason: string): Promise<void> {
+    this.parked.push({ message: JSON.parse(JSON.stringify(message)) as DeliveryMessage, reason: reason.slice(0, 1000) });
+  }
+
+  /** The queued messages, in order. */
+  get messages(): DeliveryMessage[] {
+    return this.queued.map((q) => q.message);
+  }
+
+  /** Takes every queued message out (what a worker would receive next). */
+  drain(): QueuedDelivery[] {
+    return this.queued.splice(0, this.queued.length);
+  }
+}
