@@ -7,21 +7,11 @@ import { memoryPorts, type MemoryPorts } from '../../support/memory';
 
 type Shown = { event: string; offline: false; handler: string; userId: number } | { event: string; offline: true; connector: string };
 
-/**
- * What event.get shows, in one form. Issue 15 moves the Bitrix field names out of the use case
- * (bindings instead of `{event, handler, auth_type, offline: 0}` rows): this reads either, so
- * the tests hold before and after that change lands; once it has, the row branch can go.
- */
+/** What event.get shows, in one form. */
 async function shown(ports: MemoryPorts, caller: Caller): Promise<Shown[]> {
-  const listed: readonly object[] = await getBindings(ports, caller);
-  return listed.map((item) => {
-    if ('auth_type' in item || 'connector_id' in item) {
-      const row = item as Record<string, unknown>;
-      return row.offline ? { event: row.event as string, offline: true, connector: row.connector_id as string } : { event: row.event as string, offline: false, handler: row.handler as string, userId: Number(row.auth_type) };
-    }
-    const b = item as Binding;
-    return b.offline ? { event: b.event, offline: true, connector: b.connector } : { event: b.event, offline: false, handler: b.handler, userId: b.userId };
-  });
+  return (await getBindings(ports, caller)).map((b: Binding) =>
+    b.offline ? { event: b.event, offline: true, connector: b.connector } : { event: b.event, offline: false, handler: b.handler, userId: b.userId },
+  );
 }
 
 async function twoUsers(ports: MemoryPorts) {

@@ -3,7 +3,7 @@ import { idTime } from '../../../lambdas/domain/ids';
 import { messageIdOf } from '../../../lambdas/domain/journal';
 import type { Caller, JournalRecord, QueueKey } from '../../../lambdas/domain/model';
 import type { JournalWrite } from '../../../lambdas/domain/ports';
-import { clearOffline, errorOffline, getOffline, listOffline } from '../../../lambdas/usecases/offline';
+import { clearOffline, errorOffline, getOffline, listOffline, type OfflineGetResult, type OfflineListResult } from '../../../lambdas/usecases/offline';
 import { installApp } from '../../support/memory/apps';
 import { memoryPorts, type MemoryPorts } from '../../support/memory';
 
@@ -25,12 +25,7 @@ async function setUp(options: { records?: number; admin?: boolean; claimLifetime
   return { ports, caller, queue };
 }
 
-/**
- * A record as the tests look at it. Issue 15 moves the Bitrix field names out of the use cases
- * (records and camelCase figures instead of `{result: {process_id, events}}` rows): the readers
- * below take either form, so these tests hold before and after that change lands; once it has,
- * the wire branch can go.
- */
+/** A record as the tests look at it. */
 interface Seen {
   id: number;
   data: unknown;
@@ -38,24 +33,14 @@ interface Seen {
   processId: string;
   error: boolean;
 }
-const fromWire = (row: Record<string, unknown>): Seen => ({ id: Number(row.ID), data: row.EVENT_DATA, messageId: row.MESSAGE_ID as string, processId: (row.PROCESS_ID as string | undefined) ?? '', error: row.ERROR === '1' });
 const fromRecord = (r: JournalRecord): Seen => ({ id: r.id, data: r.eventData, messageId: r.messageId, processId: r.processId, error: r.error });
 
-interface AnyGetResult {
-  result?: { process_id: string | null; events: Record<string, unknown>[] };
-  processId?: string | null;
-  records?: JournalRecord[];
-  queue: { pending: number; pending_exact?: boolean; oldest_age?: number | null; pendingExact?: boolean; oldestAge?: number | null };
+function batchOf(out: OfflineGetResult): { processId: string | null; records: Seen[]; queue: { pending: number; exact: boolean; oldestAge: number | null } } {
+  return { processId: out.processId, records: out.records.map(fromRecord), queue: { pending: out.queue.pending, exact: out.queue.pendingExact, oldestAge: out.queue.oldestAge } };
 }
-function batchOf(out: AnyGetResult): { processId: string | null; records: Seen[]; queue: { pending: number; exact: boolean; oldestAge: number | null } } {
-  const { pending, pending_exact, oldest_age, pendingExact, oldestAge } = out.queue;
-  const queue = { pending, exact: (pendingExact ?? pending_exact)!, oldestAge: (oldestAge !== undefined ? oldestAge : oldest_age)! };
-  if (out.result) return { processId: out.result.process_id, records: out.result.events.map(fromWire), queue };
-  return { processId: out.processId!, records: out.records!.map(fromRecord), queue };
-}
-function pageOf(out: { rows?: Record<string, unknown>[]; records?: JournalRecord[]; total?: number; next?: number }): { records: Seen[]; total?: number; next?: number } {
-  const { rows, records, ...rest } = out;
-  return { records: rows ? rows.map(fromWire) : records!.map(fromRecord), ...rest };
+function pageOf(out: OfflineListResult): { records: Seen[]; total?: number; next?: number } {
+  const { records, ...rest } = out;
+  return { records: records.map(fromRecord), ...rest };
 }
 
 const get = async (ports: MemoryPorts, caller: Caller, request: Partial<Parameters<typeof getOffline>[2]> = {}) =>
