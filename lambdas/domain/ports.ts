@@ -183,13 +183,13 @@ export interface DeliveryLog {
   listAttempts(memberId: string, clientId: string, limit: number): Promise<DeliveryAttempt[]>;
 }
 
-/** ONOFFLINEEVENT throttle rows (domain/offline-notification.ts), one per binding. */
 /** The per-application request limit (domain/rate-limit.ts), shared by every function. */
 export interface RateLimiter {
   /** Takes `weight` requests from the application's bucket; false when they do not fit. */
   admit(memberId: string, clientId: string, weight: number, now: number): Promise<boolean>;
 }
 
+/** ONOFFLINEEVENT throttle rows (domain/offline-notification.ts), one per binding. */
 export interface NotificationThrottle {
   /** Opens a new window ending at `windowEnd` if none is open at `now`; true for the one caller that did. */
   tryLead(key: string, now: number, windowEnd: number): Promise<boolean>;
