@@ -29,8 +29,8 @@ export interface RegistryStore {
 }
 
 export interface BindingStore {
-  /** Stores a binding; throws `ERROR_CORE` when the same binding exists. */
-  create(binding: NewBinding): Promise<Binding>;
+  /** Stores a binding created at `now`; throws `ERROR_CORE` when the same binding exists. */
+  create(binding: NewBinding, now: number): Promise<Binding>;
   /** Every binding of one event on one portal, in creation order: the publish fan-out. */
   listByEvent(memberId: string, event: string): Promise<Binding[]>;
   /** An application's bindings in creation order. */
@@ -176,7 +176,8 @@ export interface DeliveryAttempt {
 /** Handler health and the attempt log (SPEC §6). */
 export interface DeliveryLog {
   getHealth(handler: string): Promise<HandlerHealth>;
-  putHealth(handler: string, health: HandlerHealth): Promise<void>;
+  /** Stores a handler's health as of `now` (its row expires a month later). */
+  putHealth(handler: string, health: HandlerHealth, now: number): Promise<void>;
   /** Takes the handler's next turn: sets nextAt to `until` if it is not in the future at `now`; false when another worker has it. */
   reserveTurn(handler: string, now: number, until: number): Promise<boolean>;
   recordAttempt(attempt: DeliveryAttempt): Promise<void>;

@@ -31,7 +31,7 @@ export class BindingRepository implements BindingStore {
     private readonly table: string,
   ) {}
 
-  async create(binding: NewBinding): Promise<Binding> {
+  async create(binding: NewBinding, now: number): Promise<Binding> {
     const { Attributes } = await this.db.send(
       new UpdateCommand({
         TableName: this.table,
@@ -41,7 +41,7 @@ export class BindingRepository implements BindingStore {
         ReturnValues: 'UPDATED_NEW',
       }),
     );
-    const stored: Binding = { ...binding, id: Attributes!.lastId as number, createdAt: Date.now() };
+    const stored: Binding = { ...binding, id: Attributes!.lastId as number, createdAt: now };
     try {
       await this.db.send(
         new PutCommand({
