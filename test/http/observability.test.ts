@@ -1,3 +1,7 @@
+// This file checks the logs and metrics the other files keep quiet (test/support/setup.ts):
+// on again before any module that logs is loaded.
+process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 import qs from 'qs';
 import { startDeliveryHarness, type DeliveryHarness } from '../support/delivery-harness';
 import { TEST_PRODUCER_KEY } from '../support/constants';
