@@ -7,6 +7,7 @@ import { startLocalStack } from './stack';
  *   PRODUCER_KEY  the producer's bearer key (default: generated once, kept in DATA_DIR)
  *   PUBLIC_URL    the base URL clients see (default http(s)://127.0.0.1:PORT)
  *   TLS_CERT_FILE, TLS_KEY_FILE  PEM files: serve HTTPS (both or neither)
+ *   DYNAMODB_LOCAL_JAVA_OPTIONS  extra JVM options for DynamoDB Local (default none; docs/testing.md)
  */
 async function main(): Promise<void> {
   const started = Date.now();

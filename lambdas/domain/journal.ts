@@ -7,12 +7,6 @@ import type { JournalRecord } from './model';
  * record shape clients see. The repository applies them; tests check them against a model.
  */
 
-const MESSAGE_ID = /^[0-9a-f]{32}$/;
-
-export function isMessageId(value: string): boolean {
-  return MESSAGE_ID.test(value);
-}
-
 /** The producer's id, or md5 of `EVENT_NAME|json(EVENT_DATA)`: one object, one id. */
 export function messageIdOf(eventName: string, data: unknown, producerId?: string): string {
   if (producerId !== undefined) return producerId.toLowerCase();

@@ -29,8 +29,8 @@ export interface RegistryStore {
 }
 
 export interface BindingStore {
-  /** Stores a binding; throws `ERROR_CORE` when the same binding exists. */
-  create(binding: NewBinding): Promise<Binding>;
+  /** Stores a binding created at `now`; throws `ERROR_CORE` when the same binding exists. */
+  create(binding: NewBinding, now: number): Promise<Binding>;
   /** Every binding of one event on one portal, in creation order: the publish fan-out. */
   listByEvent(memberId: string, event: string): Promise<Binding[]>;
   /** An application's bindings in creation order. */
@@ -176,20 +176,21 @@ export interface DeliveryAttempt {
 /** Handler health and the attempt log (SPEC §6). */
 export interface DeliveryLog {
   getHealth(handler: string): Promise<HandlerHealth>;
-  putHealth(handler: string, health: HandlerHealth): Promise<void>;
+  /** Stores a handler's health as of `now` (its row expires a month later). */
+  putHealth(handler: string, health: HandlerHealth, now: number): Promise<void>;
   /** Takes the handler's next turn: sets nextAt to `until` if it is not in the future at `now`; false when another worker has it. */
   reserveTurn(handler: string, now: number, until: number): Promise<boolean>;
   recordAttempt(attempt: DeliveryAttempt): Promise<void>;
   listAttempts(memberId: string, clientId: string, limit: number): Promise<DeliveryAttempt[]>;
 }
 
-/** ONOFFLINEEVENT throttle rows (domain/offline-notification.ts), one per binding. */
 /** The per-application request limit (domain/rate-limit.ts), shared by every function. */
 export interface RateLimiter {
   /** Takes `weight` requests from the application's bucket; false when they do not fit. */
   admit(memberId: string, clientId: string, weight: number, now: number): Promise<boolean>;
 }
 
+/** ONOFFLINEEVENT throttle rows (domain/offline-notification.ts), one per binding. */
 export interface NotificationThrottle {
   /** Opens a new window ending at `windowEnd` if none is open at `now`; true for the one caller that did. */
   tryLead(key: string, now: number, windowEnd: number): Promise<boolean>;

@@ -24,15 +24,3 @@ export const intervalMs = (s: RateLimitSettings): number => 1000 / s.perSecond;
 
 /** The latest `emptyAt` at which a request of `weight` is still admitted at `now`. */
 export const admitLimit = (s: RateLimitSettings, now: number, weight: number): number => now + (s.burst - weight) * intervalMs(s);
-
-/** Where the bucket stands after admitting `weight` at `now`, given where it stood. */
-export function afterAdmit(s: RateLimitSettings, emptyAt: number | undefined, now: number, weight: number): number {
-  return Math.max(emptyAt ?? now, now) + weight * intervalMs(s);
-}
-
-/** Whether a request of `weight` fits at `now` (pure form of what the store checks atomically). */
-export function admits(s: RateLimitSettings, emptyAt: number | undefined, now: number, weight: number): boolean {
-  if (s.perSecond <= 0) return true;
-  if (weight > s.burst) return false;
-  return Math.max(emptyAt ?? now, now) <= admitLimit(s, now, weight);
-}

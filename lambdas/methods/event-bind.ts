@@ -17,11 +17,16 @@ export const method = restMethod({
   result: z.literal(true),
   needs: { tables: { registry: 'write', bindings: 'write' } },
   deps: (cfg) => ({ registry: registryStore(cfg), bindings: bindingStore(cfg), catalog: eventCatalog(cfg) }),
-  run: async ({ caller, deps }, p) => ({
-    result: await bind(deps, caller, {
-      ...bindingTarget(p),
-      connector: p.auth_connector ?? '',
-      ...(p.options !== undefined ? { options: p.options } : {}),
-    }),
+  run: async ({ caller, deps, now }, p) => ({
+    result: await bind(
+      deps,
+      caller,
+      {
+        ...bindingTarget(p),
+        connector: p.auth_connector ?? '',
+        ...(p.options !== undefined ? { options: p.options } : {}),
+      },
+      now,
+    ),
   }),
 });

@@ -18,14 +18,15 @@ export function listEvents(deps: Pick<BindingDeps, 'catalog'>, caller: Caller, o
  * `event.bind`.
  * 1. Check every binding rule (domain/bindings.ts).
  * 2. For an offline binding, remember its connector on the installation (uninstall needs it).
- * 3. Store the binding; a duplicate is `ERROR_CORE`.
+ * 3. Store the binding, created at `now`; a duplicate is `ERROR_CORE`.
+ * `now` defaults to the clock only until the event.bind entry passes its request time (docs/adapters.md).
  */
-export async function bind(deps: BindingDeps, caller: Caller, request: BindRequest): Promise<true> {
+export async function bind(deps: BindingDeps, caller: Caller, request: BindRequest, now: number): Promise<true> {
   const binding = planBinding(caller, request, deps.catalog);
   if (binding.offline && !caller.installation.connectors.includes(binding.connector)) {
     await deps.registry.addConnector(caller.memberId, caller.clientId, binding.connector);
   }
-  await deps.bindings.create(binding);
+  await deps.bindings.create(binding, now);
   return true;
 }
 

@@ -121,8 +121,9 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
     ...(response.error ? { error: response.error } : {}),
     at: now,
   });
-  const after = afterAttempt(health, { ok, latencyMs: response.latencyMs }, now + response.latencyMs);
-  if (worthStoring(health, after)) await deps.log.putHealth(message.handler, after);
+  const answeredAt = now + response.latencyMs;
+  const after = afterAttempt(health, { ok, latencyMs: response.latencyMs }, answeredAt);
+  if (worthStoring(health, after)) await deps.log.putHealth(message.handler, after, answeredAt);
   if (ok) return { kind: 'delivered', status: response.status, latencyMs: response.latencyMs };
 
   const error = response.error ?? `HTTP ${response.status}`;

@@ -47,7 +47,7 @@ export async function addWebhook(deps: WebhookDeps, request: { memberId: string;
   };
   await deps.registry.putInstallation(installation);
   for (const event of events) {
-    await deps.bindings.create({ memberId: request.memberId, clientId: installation.clientId, event, offline: false, handler: request.handler, userId: 0, connector: '', options: {} });
+    await deps.bindings.create({ memberId: request.memberId, clientId: installation.clientId, event, offline: false, handler: request.handler, userId: 0, connector: '', options: {} }, now);
   }
   return describe(installation, events, request.handler);
 }

@@ -11,7 +11,7 @@ export function deliveryLogContract(name: string, make: () => DeliveryLog): void
       const log = make();
       const h = handler();
       expect(await log.getHealth(h)).toEqual(HEALTHY);
-      await log.putHealth(h, { latencyMs: 2500, failures: 2, nextAt: 5000 });
+      await log.putHealth(h, { latencyMs: 2500, failures: 2, nextAt: 5000 }, Date.now());
       expect(await log.getHealth(h)).toEqual({ latencyMs: 2500, failures: 2, nextAt: 5000 });
     });
 

@@ -1,3 +1,7 @@
+// This file checks the logs and metrics the other files keep quiet (test/support/setup.ts):
+// on again before any module that logs is loaded.
+process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 import qs from 'qs';
 import { startDeliveryHarness, type DeliveryHarness } from '../support/delivery-harness';
 import { TEST_PRODUCER_KEY } from '../support/constants';
@@ -19,8 +23,10 @@ beforeAll(async () => {
   sink = await startSink();
   const write = process.stdout.write.bind(process.stdout);
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
-    return write(chunk as string, ...(rest as []));
+    const text = String(chunk);
+    lines.push(...text.split('\n').filter((l) => l.trim() !== ''));
+    // The JSON lines are what this file reads; they stay out of the test report.
+    return text.trimStart().startsWith('{') ? true : write(chunk as string, ...(rest as []));
   }) as typeof process.stdout.write);
   restore = () => spy.mockRestore();
 });

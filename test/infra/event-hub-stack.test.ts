@@ -5,10 +5,15 @@ import { restMethods } from '../../lambdas/method-list';
 import { restFunctionEntries } from '../../lib/entries';
 import { EventHubStack } from '../../lib/event-hub-stack';
 
-/** Synthesizes the real stack (esbuild bundles every handler) once for all assertions. */
+/**
+ * Synthesizes the real stack once for all assertions. Without bundling: the
+ * `aws:cdk:bundling-stacks` context (the key the CDK CLI sets to bundle only the stacks it
+ * deploys) lists no stack. Nothing here reads the bundles; test/infra/bundles.test.ts builds
+ * and loads them with the same settings (lib/service-function.ts BUNDLING).
+ */
 let template: Template;
 beforeAll(() => {
-  const app = new App();
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   template = Template.fromStack(new EventHubStack(app, 'Test', { stage: 'test' }));
 }, 120_000);
 

@@ -32,7 +32,8 @@ describe('admin CLI against deployed tables', () => {
     const flags = ['--registry-table', cfg.TABLE_REGISTRY, '--bindings-table', cfg.TABLE_BINDINGS, '--journal-table', cfg.TABLE_JOURNAL, '--region', 'eu-central-1', '--public-url', 'https://abc123.execute-api.eu-central-1.amazonaws.com'];
     const memberId = newMemberId();
     const clientId = newClientId();
-    const admin = async (args: string[]) => JSON.parse((await run('npm', ['run', '-s', 'admin', '--', ...args, ...flags], { cwd: ROOT, env })).stdout) as Record<string, unknown>;
+    // The command `npm run admin` runs, without npm's own start-up per call (test/http/local-runtime.test.ts runs it through npm).
+    const admin = async (args: string[]) => JSON.parse((await run(join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/admin.ts', ...args, ...flags], { cwd: ROOT, env })).stdout) as Record<string, unknown>;
 
     const installed = await admin(['install', '--member-id', memberId, '--domain', 'd.example.com', '--client-id', clientId, '--user-id', '1', '--admin', '--handler-host', 'hooks.example.com']);
     expect(installed).toMatchObject({
@@ -59,9 +60,9 @@ describe('uninstall', () => {
     const w = wiring();
     const now = () => Math.floor(Date.now() / 1000);
     const caller = await authenticate(w.registry, { type: 'token', token: app.accessToken }, now());
-    await bind(w, caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: '' });
-    await bind(w, caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' });
-    await bind(w, caller, { event: 'ONCRMDEALADD', handler: 'https://hooks.example.com/h', eventType: 'online', connector: '' });
+    await bind(w, caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: '' }, Date.now());
+    await bind(w, caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' }, Date.now());
+    await bind(w, caller, { event: 'ONCRMDEALADD', handler: 'https://hooks.example.com/h', eventType: 'online', connector: '' }, Date.now());
     await publish({ ...w, deliveries: new RecordingDeliveryQueue() }, { memberId: app.memberId, events: [{ event: 'ONCRMDEALADD', data: { FIELDS: { ID: 1 } } }] }, Date.now());
 
     const removed = await uninstall(

@@ -5,7 +5,7 @@ import { IdGenerator } from '../../lambdas/domain/ids';
 import { messageIdOf } from '../../lambdas/domain/journal';
 import type { QueueKey } from '../../lambdas/domain/model';
 import { wiring } from '../support/wiring';
-import { newClientId, newMemberId } from '../support/fixtures';
+import { newClientId, newMemberId, pendingRecords } from '../support/fixtures';
 
 /**
  * Fault injection on a real client: DynamoDB Local serves every call except the ones a
@@ -33,7 +33,7 @@ describe('journal under injected DynamoDB faults', () => {
     await wiring().journal.write(queue, [{ eventName: 'ONCRMDEALADD', eventData: data, eventAdditional: {}, messageId: messageIdOf('ONCRMDEALADD', data) }], Date.now());
     const journal = faultyJournal((command, input) => command === 'DeleteItemCommand' && String(input.ConditionExpression ?? '').includes('ver = :ver'));
 
-    const candidates = await journal.readPending(queue, false);
+    const candidates = await pendingRecords(journal, queue);
     await expect(journal.claim(queue, candidates, { clear: false, processId: 'f'.repeat(32), now: Date.now() })).rejects.toMatchObject({
       name: 'ProvisionedThroughputExceededException',
     });

@@ -2,7 +2,7 @@ import { messageIdOf } from '../../lambdas/domain/journal';
 import type { QueueKey } from '../../lambdas/domain/model';
 import type { JournalWrite } from '../../lambdas/domain/ports';
 import { wiring } from '../support/wiring';
-import { newClientId, newMemberId } from '../support/fixtures';
+import { newClientId, newMemberId, pendingRecords } from '../support/fixtures';
 
 const repo = () => wiring().journal;
 const queue = (connector = ''): QueueKey => ({ memberId: newMemberId(), clientId: newClientId(), connector });
@@ -83,7 +83,7 @@ describe('claiming from the index keys alone (contended rounds)', () => {
     const q = queue();
     const journal = repo();
     await journal.write(q, [1, 2, 3, 4].map((id) => write(id)), Date.now());
-    const byId = (await journal.readPending(q, false)).sort((a, b) => a.id - b.id);
+    const byId = (await pendingRecords(journal, q)).sort((a, b) => a.id - b.id);
 
     const keys = await journal.pendingKeys(q, false, { by: 'id', descending: false }, 3);
     expect(keys).toEqual(byId.slice(0, 3).map((r) => ({ id: r.id, messageId: r.messageId, error: false })));
@@ -94,6 +94,6 @@ describe('claiming from the index keys alone (contended rounds)', () => {
     const moved = await journal.claim(q, [keys[1]!, keys[0]!], { clear: false, processId: 'b'.repeat(32), now: Date.now() });
     expect(moved).toEqual({ attempted: 2, claimed: [expect.objectContaining({ id: byId[1]!.id, processId: 'b'.repeat(32), eventData: { FIELDS: { ID: 2 } } })] });
     expect((await journal.readProcess(q, 'b'.repeat(32), Date.now())).map((r) => r.id)).toEqual([byId[1]!.id]);
-    expect((await journal.readPending(q, false)).map((r) => r.id).sort()).toEqual([byId[2]!.id, byId[3]!.id].sort());
+    expect((await pendingRecords(journal, q)).map((r) => r.id).sort()).toEqual([byId[2]!.id, byId[3]!.id].sort());
   });
 });

@@ -5,7 +5,7 @@ import type { Caller, JournalRecord, QueueKey } from '../../lambdas/domain/model
 import { authenticate } from '../../lambdas/usecases/authenticate';
 import { clearOffline, errorOffline, getOffline } from '../../lambdas/usecases/offline';
 import { wiring } from '../support/wiring';
-import { installUser } from '../support/fixtures';
+import { installUser, pendingRecords } from '../support/fixtures';
 import { filterArbitrary, modelFilter, modelOrder, orderArbitrary } from '../support/queue-model';
 
 /**
@@ -47,7 +47,7 @@ describe('event.offline.get against a model of the queue (fast-check, DynamoDB L
           const data = { FIELDS: { ID: object }, version };
           await journal().write(queue, [{ eventName: event, eventData: data, eventAdditional: {}, messageId: messageIdOf(event, { FIELDS: { ID: object } }) }], Date.now());
         }
-        let pending = await journal().readPending(queue, false);
+        let pending = await pendingRecords(journal(), queue);
         let errors = 0;
         const seed = seeds.next().value as number;
         const calls = fc.sample(fc.array(callArbitrary(pending), { minLength: 1, maxLength: 4 }), { numRuns: 1, seed })[0]!;
@@ -72,7 +72,7 @@ describe('event.offline.get against a model of the queue (fast-check, DynamoDB L
         }
         const errorRecords = await getOffline(journal(), caller, { limit: 50, clear: true, connector, error: true }, Date.now());
         expect(errorRecords.records).toHaveLength(errors);
-        expect(await journal().readPending(queue, false)).toHaveLength(pending.length);
+        expect(await pendingRecords(journal(), queue)).toHaveLength(pending.length);
       }),
       { numRuns: 60 },
     );

@@ -30,7 +30,7 @@ async function setUp(minTimeout: number, userId = 0): Promise<{ app: InstalledUs
     userId,
     connector: '',
     options: { minTimeout },
-  });
+  }, Date.now());
   await w.registry.addConnector(app.memberId, app.clientId, '');
   return { app, binding, deps: { registry: w.registry, bindings: w.bindings, journal: w.journal, throttle: w.throttle, scheduler: new RecordingScheduler(), deliveries: new RecordingDeliveryQueue() } };
 }

@@ -5,7 +5,7 @@ import type { JournalWrite } from '../../lambdas/domain/ports';
 import { authenticate } from '../../lambdas/usecases/authenticate';
 import { clearOffline, errorOffline, getOffline } from '../../lambdas/usecases/offline';
 import { wiring } from '../support/wiring';
-import { installUser } from '../support/fixtures';
+import { installUser, pendingRecords } from '../support/fixtures';
 import { wireRecord } from '../../lambdas/wire/shapes';
 
 const journal = () => wiring().journal;
@@ -90,7 +90,7 @@ describe('offline queue on DynamoDB Local', () => {
     expect(await journal().write(queue, [write(1, { v: 2 })], Date.now())).toEqual({ created: 1, merged: 0 });
     const held = await journal().readProcess(queue, claimed.process_id!, Date.now());
     expect(held.map((r) => r.eventData)).toEqual([{ FIELDS: { ID: 1 }, v: 1 }]);
-    const pending = await journal().readPending(queue, false);
+    const pending = await pendingRecords(journal(), queue);
     expect(pending.map((r) => r.eventData)).toEqual([{ FIELDS: { ID: 1 }, v: 2 }]);
     expect(pending[0]!.id).not.toBe(held[0]!.id);
   });
@@ -98,18 +98,18 @@ describe('offline queue on DynamoDB Local', () => {
   it('claims the newest version when a merge lands between the read and the claim', async () => {
     const { queue } = await adminQueue();
     await journal().write(queue, [write(9, { v: 1 })], 1000);
-    const [candidate] = await journal().readPending(queue, false);
+    const [candidate] = await pendingRecords(journal(), queue);
     await journal().write(queue, [write(9, { v: 2 })], 2000);
     const { claimed } = await journal().claim(queue, [candidate!], { clear: false, processId: 'p'.repeat(32), now: Date.now() });
     expect(claimed.map((r) => r.eventData)).toEqual([{ FIELDS: { ID: 9 }, v: 2 }]);
-    expect(await journal().readPending(queue, false)).toEqual([]);
+    expect(await pendingRecords(journal(), queue)).toEqual([]);
     expect(await journal().readProcess(queue, 'p'.repeat(32), Date.now())).toHaveLength(1);
   });
 
   it('stops returning claims once they expire', async () => {
     const { queue } = await adminQueue();
     await fill(queue, 2);
-    const candidates = await journal().readPending(queue, false);
+    const candidates = await pendingRecords(journal(), queue);
     const now = Date.now();
     await journal().claim(queue, candidates, { clear: false, processId: 'e'.repeat(32), now });
     const lifetime = wiring().config.CLAIM_LIFETIME_SECONDS * 1000;
@@ -166,7 +166,7 @@ describe('offline queue on DynamoDB Local', () => {
     await journal().write(queue, [write(2)], Date.now() + 2000);
     // A writer whose clock is a minute behind merges into object 1.
     expect(await journal().write(queue, [write(1, { v: 2 })], Date.now() - 60_000)).toEqual({ created: 0, merged: 1 });
-    const [record] = (await journal().readPending(queue, false)).filter((r) => (r.eventData as { v?: number }).v === 2);
+    const [record] = (await pendingRecords(journal(), queue)).filter((r) => (r.eventData as { v?: number }).v === 2);
     expect(record!.timestamp).toBeGreaterThanOrEqual(idTime(record!.id));
     const batch = await offlineGet(journal(), caller, { limit: 1, clear: true, connector: '', error: false }, Date.now());
     expect(batch.events.map((e) => e.EVENT_DATA)).toEqual([{ FIELDS: { ID: 1 }, v: 2 }]);

@@ -20,10 +20,10 @@ describe('publish (use case against DynamoDB Local)', () => {
     const app = await installUser();
     const caller = await callerOf(app.accessToken);
     const w = wiring();
-    await bind(w, caller, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', eventType: 'online', connector: '' });
-    await bind(w, caller, { event: 'ONCRMDEALADD', handler: 'https://b.example.com/h', authType: 9, eventType: 'online', connector: '' });
-    await bind(w, caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: '' });
-    await bind(w, caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' });
+    await bind(w, caller, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', eventType: 'online', connector: '' }, Date.now());
+    await bind(w, caller, { event: 'ONCRMDEALADD', handler: 'https://b.example.com/h', authType: 9, eventType: 'online', connector: '' }, Date.now());
+    await bind(w, caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: '' }, Date.now());
+    await bind(w, caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' }, Date.now());
 
     const d = deps();
     const result = await publish(d, { memberId: app.memberId, events: [{ event: 'onCrmDealAdd', data: { FIELDS: { ID: 1 } }, userId: 3 }] }, Date.now());
@@ -41,8 +41,8 @@ describe('publish (use case against DynamoDB Local)', () => {
     const app = await installUser();
     const caller = await callerOf(app.accessToken);
     const w = wiring();
-    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: 'sync' });
-    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' });
+    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: 'sync' }, Date.now());
+    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' }, Date.now());
 
     const result = await publish(
       deps(),
@@ -57,7 +57,7 @@ describe('publish (use case against DynamoDB Local)', () => {
     const app = await installUser();
     const caller = await callerOf(app.accessToken);
     const w = wiring();
-    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' });
+    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' }, Date.now());
     const messageId = 'f'.repeat(32);
     const events = Array.from({ length: 100 }, (_, i) => ({ event: 'ONCRMDEALUPDATE', data: { FIELDS: { ID: 1 }, n: i }, messageId }));
     const result = await publish(deps(), { memberId: app.memberId, events }, Date.now());
@@ -70,7 +70,7 @@ describe('publish (use case against DynamoDB Local)', () => {
     const app = await installUser();
     const caller = await callerOf(app.accessToken);
     const w = wiring();
-    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' });
+    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' }, Date.now());
 
     await expect(publish(deps(), { memberId: newMemberId(), events: [{ event: 'ONCRMDEALUPDATE', data: {} }] }, Date.now())).rejects.toMatchObject({ code: 'ERROR_ARGUMENT', argument: 'MEMBER_ID' });
     await expect(

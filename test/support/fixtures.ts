@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { JournalRecord, QueueKey } from '../../lambdas/domain/model';
+import type { JournalStore } from '../../lambdas/domain/ports';
 import { install, type InstallRequest } from '../../lambdas/usecases/installations';
 import { wiring } from '../support/wiring';
 import { createLocalServer } from '../../local/server';
@@ -7,6 +9,11 @@ import { TEST_PRODUCER_KEY } from './constants';
 
 export const newMemberId = (): string => randomBytes(16).toString('hex');
 export const newClientId = (): string => `local.${randomBytes(6).toString('hex')}`;
+
+/** A queue's pending (unclaimed, non-error) records in MESSAGE_ID order, read through the store's public `readAll`. */
+export async function pendingRecords(journal: Pick<JournalStore, 'readAll'>, queue: QueueKey): Promise<JournalRecord[]> {
+  return (await journal.readAll(queue, Date.now())).filter((r) => r.processId === '' && !r.error);
+}
 
 export interface InstalledUser {
   memberId: string;

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, paginateQuery, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { NewBinding } from '../../domain/bindings';
 import { errors } from '../../domain/errors';
 import type { Binding } from '../../domain/model';
 import type { BindingStore } from '../../domain/ports';
-import { queryAll } from './query-all';
 
 /**
  * Bindings table.
@@ -32,7 +31,7 @@ export class BindingRepository implements BindingStore {
     private readonly table: string,
   ) {}
 
-  async create(binding: NewBinding): Promise<Binding> {
+  async create(binding: NewBinding, now: number): Promise<Binding> {
     const { Attributes } = await this.db.send(
       new UpdateCommand({
         TableName: this.table,
@@ -42,7 +41,7 @@ export class BindingRepository implements BindingStore {
         ReturnValues: 'UPDATED_NEW',
       }),
     );
-    const stored: Binding = { ...binding, id: Attributes!.lastId as number, createdAt: Date.now() };
+    const stored: Binding = { ...binding, id: Attributes!.lastId as number, createdAt: now };
     try {
       await this.db.send(
         new PutCommand({
@@ -80,8 +79,11 @@ export class BindingRepository implements BindingStore {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk, sk } }));
   }
 
+  /** Every binding a Query matches, page by page (1 MB pages). */
   private async query(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Binding[]> {
-    return (await queryAll(this.db, { ...input, TableName: this.table })).map(fromItem);
+    const bindings: Binding[] = [];
+    for await (const page of paginateQuery({ client: this.db }, { ...input, TableName: this.table })) bindings.push(...(page.Items ?? []).map(fromItem));
+    return bindings;
   }
 }
 

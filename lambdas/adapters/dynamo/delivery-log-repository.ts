@@ -31,12 +31,12 @@ export class DeliveryLogRepository implements DeliveryLog {
     return { latencyMs: number(Item.latencyMs), failures: number(Item.failures), nextAt: number(Item.nextAt) };
   }
 
-  async putHealth(handler: string, health: HandlerHealth): Promise<void> {
+  async putHealth(handler: string, health: HandlerHealth, now: number): Promise<void> {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
         // A handler nobody calls for a month is forgotten.
-        Item: { ...healthKey(handler), ...health, ttl: Math.ceil(Date.now() / 1000) + 30 * 24 * 3600 },
+        Item: { ...healthKey(handler), ...health, ttl: Math.ceil(now / 1000) + 30 * 24 * 3600 },
       }),
     );
   }

@@ -1,12 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, paginateQuery, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { forEachLimited } from '../../domain/concurrency';
 import { composeId, ID_EPOCH_MS, idTime, TICK_MS, type IdGenerator } from '../../domain/ids';
 import type { PendingWalk } from '../../domain/pending-selection';
 import type { JournalRecord, QueueKey } from '../../domain/model';
 import type { ClaimCandidate, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../domain/ports';
-import { queryAll } from './query-all';
 
 /**
  * Journal table: the offline queues (SPEC §5). One partition per queue.
@@ -127,33 +126,30 @@ export class JournalRepository implements JournalStore {
     return (await this.query(queue, '')).filter((r) => live(r, now)).map(recordFromItem);
   }
 
-  /** Every pending record of one kind (normal or error), in MESSAGE_ID order. */
-  async readPending(queue: QueueKey, error: boolean): Promise<JournalRecord[]> {
-    return (await this.query(queue, error ? 'E#' : 'P#')).map(recordFromItem);
-  }
-
   async *pendingPages(queue: QueueKey, error: boolean, walk: PendingWalk, pageSize: () => number): AsyncIterable<JournalRecord[]> {
     const kind = error ? 'E' : 'P';
     const byId = walk.by === 'id';
     const from = byId ? orderKey(error, walk.fromId ?? 0) : `${kind}#`;
     const to = byId ? orderKey(error, walk.toId ?? MAX_ID) : `${kind}#\uffff`;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          ...(byId ? { IndexName: ORDER_INDEX, Select: 'ALL_ATTRIBUTES' as const } : {}),
-          KeyConditionExpression: `pk = :pk AND ${byId ? 'ord' : 'sk'} BETWEEN :from AND :to`,
-          ExpressionAttributeValues: { ':pk': queuePk(queue), ':from': from, ':to': to },
-          ScanIndexForward: !walk.descending,
-          ConsistentRead: true,
-          Limit: pageSize(),
-          ExclusiveStartKey: start,
-        }),
-      );
-      yield (page.Items ?? []).map(recordFromItem);
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const pages = paginateQuery(
+      // The page size is asked for page by page: the selection grows it as it reads (domain/pending-selection.ts).
+      {
+        client: this.db,
+        withCommand: (command) => {
+          (command.input as QueryCommandInput).Limit = pageSize();
+          return command;
+        },
+      },
+      {
+        TableName: this.table,
+        ...(byId ? { IndexName: ORDER_INDEX, Select: 'ALL_ATTRIBUTES' as const } : {}),
+        KeyConditionExpression: `pk = :pk AND ${byId ? 'ord' : 'sk'} BETWEEN :from AND :to`,
+        ExpressionAttributeValues: { ':pk': queuePk(queue), ':from': from, ':to': to },
+        ScanIndexForward: !walk.descending,
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) yield (page.Items ?? []).map(recordFromItem);
   }
 
   async pendingKeys(queue: QueueKey, error: boolean, walk: PendingWalk, count: number): Promise<ClaimCandidate[]> {
@@ -172,15 +168,23 @@ export class JournalRepository implements JournalStore {
   }
 
   async pendingFigures(queue: QueueKey, error: boolean, cap: number): Promise<PendingFigures> {
-    const keys = (await queryAll(this.db, {
-      TableName: this.table,
-      IndexName: ORDER_INDEX,
-      KeyConditionExpression: 'pk = :pk AND begins_with(ord, :kind)',
-      ExpressionAttributeValues: { ':pk': queuePk(queue), ':kind': error ? 'E#' : 'P#' },
-      ProjectionExpression: 'ord',
-      Limit: cap + 1,
-    }, cap + 1)) as { ord: string }[];
-    const oldest = keys[0] ? Number(keys[0].ord.slice(2)) : undefined;
+    // Pages of cap + 1 keys, and no page after the first cap + 1: the count is capped, not the cost of a long queue.
+    const keys: string[] = [];
+    const pages = paginateQuery(
+      { client: this.db, pageSize: cap + 1 },
+      {
+        TableName: this.table,
+        IndexName: ORDER_INDEX,
+        KeyConditionExpression: 'pk = :pk AND begins_with(ord, :kind)',
+        ExpressionAttributeValues: { ':pk': queuePk(queue), ':kind': error ? 'E#' : 'P#' },
+        ProjectionExpression: 'ord',
+      },
+    );
+    for await (const page of pages) {
+      keys.push(...(page.Items ?? []).map((item) => String(item.ord)));
+      if (keys.length > cap) break;
+    }
+    const oldest = keys[0] ? Number(keys[0].slice(2)) : undefined;
     return { pending: Math.min(keys.length, cap), exact: keys.length <= cap, ...(oldest !== undefined ? { oldestId: oldest } : {}) };
   }
 
@@ -295,13 +299,20 @@ export class JournalRepository implements JournalStore {
     await this.deleteKeys([...new Set(doomed)].map((sk) => ({ pk: queuePk(queue), sk })));
   }
 
+  /** Every item of the queue partition under `prefix`, page by page (1 MB pages). */
   private async query(queue: QueueKey, prefix: string, projection?: string): Promise<Record<string, unknown>[]> {
-    return queryAll(this.db, {
-      TableName: this.table,
-      KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': queuePk(queue), ...(prefix ? { ':prefix': prefix } : {}) },
-      ...(projection ? { ProjectionExpression: projection } : {}),
-    });
+    const items: Record<string, unknown>[] = [];
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.table,
+        KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': queuePk(queue), ...(prefix ? { ':prefix': prefix } : {}) },
+        ...(projection ? { ProjectionExpression: projection } : {}),
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    return items;
   }
 
   private async deleteKeys(keys: { pk: string; sk: string }[]): Promise<void> {
@@ -329,10 +340,10 @@ export function queuePk(queue: QueueKey): string {
   return `Q#${queue.memberId}#${queue.clientId}#${encodeURIComponent(queue.connector)}`;
 }
 
-/** The sort key a record lives under: pending (P#), pending error (E#) or claimed (C#). */
 /** A pending record's sort key (it has no process yet). */
 const pendingSk = (candidate: ClaimCandidate): string => `${candidate.error ? 'E' : 'P'}#${candidate.messageId}`;
 
+/** The sort key a record lives under: pending (P#), pending error (E#) or claimed (C#). */
 export function recordSk(record: JournalRecord): string {
   if (record.processId !== '') return `C#${record.processId}#${String(record.id).padStart(16, '0')}`;
   return `${record.error ? 'E' : 'P'}#${record.messageId}`;

@@ -1,13 +1,14 @@
 import {
   DeleteCommand,
   GetCommand,
+  paginateQuery,
+  paginateScan,
   PutCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Credential, Installation, Portal } from '../../domain/model';
 import type { RegistryStore } from '../../domain/ports';
-import { queryAll, scanAll } from './query-all';
 
 /**
  * Registry table: portals, installations, applications, credentials, ID slots.
@@ -73,16 +74,19 @@ export class RegistryRepository implements RegistryStore {
   }
 
   async listInstallations(memberId?: string): Promise<Installation[]> {
-    if (memberId) {
-      const items = await queryAll(this.db, {
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-        ExpressionAttributeValues: { ':pk': `PORTAL#${memberId}`, ':sk': 'INSTALL#' },
-      });
-      return items.map(installationFromItem);
-    }
-    const items = await scanAll(this.db, { TableName: this.table, FilterExpression: 'begins_with(sk, :sk)', ExpressionAttributeValues: { ':sk': 'INSTALL#' } });
-    return items.map(installationFromItem);
+    const pages = memberId
+      ? paginateQuery(
+          { client: this.db },
+          {
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+            ExpressionAttributeValues: { ':pk': `PORTAL#${memberId}`, ':sk': 'INSTALL#' },
+          },
+        )
+      : paginateScan({ client: this.db }, { TableName: this.table, FilterExpression: 'begins_with(sk, :sk)', ExpressionAttributeValues: { ':sk': 'INSTALL#' } });
+    const installations: Installation[] = [];
+    for await (const page of pages) installations.push(...(page.Items ?? []).map(installationFromItem));
+    return installations;
   }
 
   async addConnector(memberId: string, clientId: string, connector: string): Promise<void> {
@@ -149,12 +153,17 @@ export class RegistryRepository implements RegistryStore {
    * minted; a scan costs about 0.5 RRU per 4 KB of registry, once per uninstall.
    */
   async deleteCredentialsOf(memberId: string, clientId: string): Promise<number> {
-    const keys = (await scanAll(this.db, {
-      TableName: this.table,
-      FilterExpression: 'begins_with(pk, :cred) AND memberId = :m AND clientId = :c',
-      ExpressionAttributeValues: { ':cred': 'CRED#', ':m': memberId, ':c': clientId },
-      ProjectionExpression: 'pk, sk',
-    })) as { pk: string; sk: string }[];
+    const keys: { pk: string; sk: string }[] = [];
+    const pages = paginateScan(
+      { client: this.db },
+      {
+        TableName: this.table,
+        FilterExpression: 'begins_with(pk, :cred) AND memberId = :m AND clientId = :c',
+        ExpressionAttributeValues: { ':cred': 'CRED#', ':m': memberId, ':c': clientId },
+        ProjectionExpression: 'pk, sk',
+      },
+    );
+    for await (const page of pages) keys.push(...((page.Items ?? []) as { pk: string; sk: string }[]));
     for (let i = 0; i < keys.length; i += 16) await Promise.all(keys.slice(i, i + 16).map((Key) => this.db.send(new DeleteCommand({ TableName: this.table, Key }))));
     return keys.length;
   }

@@ -1,8 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, paginateQuery, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TrailingNotification } from '../../domain/offline-notification';
 import type { NotificationScheduler } from '../../domain/ports';
-import { queryAll } from './query-all';
 
 export interface DueSchedule {
   name: string;
@@ -36,8 +35,12 @@ export class DynamoScheduleStore implements NotificationScheduler {
   }
 
   async list(): Promise<DueSchedule[]> {
-    const items = await queryAll(this.db, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'SCHEDULE' } });
-    return items.map((i) => ({ name: i.sk as string, at: i.at as number, input: JSON.parse(i.input as string) as TrailingNotification }));
+    const schedules: DueSchedule[] = [];
+    const pages = paginateQuery({ client: this.db }, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'SCHEDULE' } });
+    for await (const page of pages) {
+      for (const i of page.Items ?? []) schedules.push({ name: i.sk as string, at: i.at as number, input: JSON.parse(i.input as string) as TrailingNotification });
+    }
+    return schedules;
   }
 
   /** Removes a schedule before it runs; false when another runner took it first. */

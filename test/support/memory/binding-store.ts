@@ -2,7 +2,6 @@ import type { NewBinding } from '../../../lambdas/domain/bindings';
 import { errors } from '../../../lambdas/domain/errors';
 import type { Binding } from '../../../lambdas/domain/model';
 import type { BindingStore } from '../../../lambdas/domain/ports';
-import { systemClock, type Clock } from './clock';
 
 /**
  * BindingStore in memory, as adapters/dynamo/binding-repository.ts behaves:
@@ -10,7 +9,7 @@ import { systemClock, type Clock } from './clock';
  *   also one that fails as a duplicate (the adapter increments it before the conditional put);
  * - a binding is unique on (portal, event, application, offline, handler, user, connector):
  *   the same one again throws `ERROR_CORE` "Handler already binded" and stores nothing;
- * - `createdAt` is the store's clock (the adapter reads Date.now() itself);
+ * - `createdAt` is the `now` the caller passes, as the adapter stores it;
  * - `delete` removes whatever is stored under the binding's identity (the adapter deletes by
  *   key, not by id);
  * - both lists come in id (creation) order.
@@ -19,14 +18,12 @@ export class MemoryBindingStore implements BindingStore {
   private readonly stored = new Map<string, Binding>();
   private readonly counters = new Map<string, number>();
 
-  constructor(private readonly clock: Clock = systemClock) {}
-
-  async create(binding: NewBinding): Promise<Binding> {
+  async create(binding: NewBinding, now: number): Promise<Binding> {
     const id = (this.counters.get(binding.memberId) ?? 0) + 1;
     this.counters.set(binding.memberId, id);
     const key = identity(binding);
     if (this.stored.has(key)) throw errors.handlerAlreadyBound();
-    const created: Binding = { ...structuredClone(binding), id, createdAt: this.clock() };
+    const created: Binding = { ...structuredClone(binding), id, createdAt: now };
     this.stored.set(key, created);
     return structuredClone(created);
   }

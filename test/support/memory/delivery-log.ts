@@ -18,7 +18,7 @@ export class MemoryDeliveryLog implements DeliveryLog {
     return stored ? { ...stored } : HEALTHY;
   }
 
-  async putHealth(handler: string, health: HandlerHealth): Promise<void> {
+  async putHealth(handler: string, health: HandlerHealth, _now: number): Promise<void> {
     this.health.set(handler, { ...health });
   }
 

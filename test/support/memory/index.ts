@@ -45,7 +45,7 @@ export function memoryPorts(options: { start?: number; claimLifetimeMs?: number;
   return {
     clock,
     registry: new MemoryRegistryStore(),
-    bindings: new MemoryBindingStore(clock.now),
+    bindings: new MemoryBindingStore(),
     journal: new MemoryJournalStore({ clock: clock.now, ...(options.claimLifetimeMs !== undefined ? { claimLifetimeMs: options.claimLifetimeMs } : {}) }),
     deliveries: new MemoryDeliveryQueue(),
     sender: new MemoryHandlerSender(),

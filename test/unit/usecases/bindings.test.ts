@@ -27,9 +27,9 @@ describe('event.bind and event.get', () => {
     const { admin } = await twoUsers(ports);
 
     // Act
-    await bind(ports, admin, { event: 'onCrmDealAdd', handler: 'https://a.example.com/h', eventType: 'online', connector: '' });
-    await bind(ports, admin, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' });
-    await bind(ports, admin, { event: 'ONTASKADD', handler: 'https://a.example.com/h', authType: 5, eventType: 'online', connector: '' });
+    await bind(ports, admin, { event: 'onCrmDealAdd', handler: 'https://a.example.com/h', eventType: 'online', connector: '' }, ports.clock.current);
+    await bind(ports, admin, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' }, ports.clock.current);
+    await bind(ports, admin, { event: 'ONTASKADD', handler: 'https://a.example.com/h', authType: 5, eventType: 'online', connector: '' }, ports.clock.current);
 
     // Assert
     expect(await shown(ports, admin)).toEqual([
@@ -43,9 +43,9 @@ describe('event.bind and event.get', () => {
     const ports = memoryPorts();
     const { admin } = await twoUsers(ports);
     const request = { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', eventType: 'online' as const, connector: '' };
-    await bind(ports, admin, request);
+    await bind(ports, admin, request, ports.clock.current);
 
-    await expect(bind(ports, admin, request)).rejects.toMatchObject({ code: 'ERROR_CORE', description: 'Unable to set event handler: Handler already binded' });
+    await expect(bind(ports, admin, request, ports.clock.current)).rejects.toMatchObject({ code: 'ERROR_CORE', description: 'Unable to set event handler: Handler already binded' });
 
     expect(await getBindings(ports, admin)).toHaveLength(1);
   });
@@ -54,8 +54,8 @@ describe('event.bind and event.get', () => {
     const ports = memoryPorts();
     const { admin, user } = await twoUsers(ports);
 
-    await expect(bind(ports, user, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'x' })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
-    await bind(ports, admin, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'x' });
+    await expect(bind(ports, user, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'x' }, ports.clock.current)).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    await bind(ports, admin, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'x' }, ports.clock.current);
 
     expect((await ports.registry.getInstallation(admin.memberId, admin.clientId))!.connectors).toEqual(['x']);
   });
@@ -65,11 +65,11 @@ describe('event.bind and event.get', () => {
     const { admin, user } = await twoUsers(ports);
     const narrow = await installApp(ports, { scopes: ['task'] });
 
-    await expect(bind(ports, admin, { event: 'ONNOSUCHEVENT', handler: 'https://a.example.com/h', eventType: 'online', connector: '' })).rejects.toMatchObject({ code: 'ERROR_EVENT_NOT_FOUND' });
-    await expect(bind(ports, narrow.caller, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', eventType: 'online', connector: '' })).rejects.toMatchObject({ code: 'ERROR_EVENT_NOT_FOUND' });
-    await expect(bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'ftp://a.example.com/h', eventType: 'online', connector: '' })).rejects.toMatchObject({ code: 'ERROR_UNSUPPORTED_PROTOCOL' });
-    await expect(bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'http://localhost/h', eventType: 'online', connector: '' })).rejects.toMatchObject({ code: 'ERROR_WRONG_HANDLER_URL' });
-    await expect(bind(ports, user, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', authType: 1, eventType: 'online', connector: '' })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    await expect(bind(ports, admin, { event: 'ONNOSUCHEVENT', handler: 'https://a.example.com/h', eventType: 'online', connector: '' }, ports.clock.current)).rejects.toMatchObject({ code: 'ERROR_EVENT_NOT_FOUND' });
+    await expect(bind(ports, narrow.caller, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', eventType: 'online', connector: '' }, ports.clock.current)).rejects.toMatchObject({ code: 'ERROR_EVENT_NOT_FOUND' });
+    await expect(bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'ftp://a.example.com/h', eventType: 'online', connector: '' }, ports.clock.current)).rejects.toMatchObject({ code: 'ERROR_UNSUPPORTED_PROTOCOL' });
+    await expect(bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'http://localhost/h', eventType: 'online', connector: '' }, ports.clock.current)).rejects.toMatchObject({ code: 'ERROR_WRONG_HANDLER_URL' });
+    await expect(bind(ports, user, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', authType: 1, eventType: 'online', connector: '' }, ports.clock.current)).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
 
     expect(ports.bindings.all()).toEqual([]);
   });
@@ -77,9 +77,9 @@ describe('event.bind and event.get', () => {
   it('a user who is not an administrator binds for himself and sees only his own bindings', async () => {
     const ports = memoryPorts();
     const { admin, user } = await twoUsers(ports);
-    await bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/admin', eventType: 'online', connector: '' });
+    await bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/admin', eventType: 'online', connector: '' }, ports.clock.current);
 
-    await bind(ports, user, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/user', eventType: 'online', connector: '' });
+    await bind(ports, user, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/user', eventType: 'online', connector: '' }, ports.clock.current);
 
     expect(await shown(ports, user)).toEqual([{ event: 'ONCRMDEALADD', offline: false, handler: 'https://a.example.com/user', userId: 2 }]);
     expect(await getBindings(ports, admin)).toHaveLength(2);
@@ -102,9 +102,9 @@ describe('event.unbind', () => {
     const ports = memoryPorts();
     const { admin } = await twoUsers(ports);
     const stranger = await installApp(ports, { memberId: admin.memberId });
-    for (const authType of [0, 5]) await bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', authType, eventType: 'online', connector: '' });
-    await bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'https://b.example.com/h', eventType: 'online', connector: '' });
-    await bind(ports, stranger.caller, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', eventType: 'online', connector: '' });
+    for (const authType of [0, 5]) await bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', authType, eventType: 'online', connector: '' }, ports.clock.current);
+    await bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'https://b.example.com/h', eventType: 'online', connector: '' }, ports.clock.current);
+    await bind(ports, stranger.caller, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', eventType: 'online', connector: '' }, ports.clock.current);
 
     // Act
     const removed = await unbind(ports, admin, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', eventType: 'online' });
@@ -118,8 +118,8 @@ describe('event.unbind', () => {
   it('narrows by auth_type; a user who is not an administrator removes only his own', async () => {
     const ports = memoryPorts();
     const { admin, user } = await twoUsers(ports);
-    await bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', authType: 2, eventType: 'online', connector: '' });
-    await bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', authType: 5, eventType: 'online', connector: '' });
+    await bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', authType: 2, eventType: 'online', connector: '' }, ports.clock.current);
+    await bind(ports, admin, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', authType: 5, eventType: 'online', connector: '' }, ports.clock.current);
 
     expect(await unbind(ports, user, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', eventType: 'online' })).toEqual({ count: 1 });
     await expect(unbind(ports, user, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', authType: 5, eventType: 'online' })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
@@ -130,8 +130,8 @@ describe('event.unbind', () => {
   it('offline: by connector, administrators only; online needs a handler', async () => {
     const ports = memoryPorts();
     const { admin, user } = await twoUsers(ports);
-    await bind(ports, admin, { event: 'ONCRMDEALADD', eventType: 'offline', connector: '' });
-    await bind(ports, admin, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' });
+    await bind(ports, admin, { event: 'ONCRMDEALADD', eventType: 'offline', connector: '' }, ports.clock.current);
+    await bind(ports, admin, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' }, ports.clock.current);
 
     await expect(unbind(ports, user, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
     await expect(unbind(ports, admin, { event: 'ONCRMDEALADD', eventType: 'online' })).rejects.toMatchObject({ code: 'ERROR_ARGUMENT', argument: 'HANDLER' });

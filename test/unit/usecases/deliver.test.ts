@@ -165,7 +165,7 @@ describe('deliver', () => {
 
   it('sends ONAPPUNINSTALL after the installation is gone, from what the message carries, without tokens', async () => {
     const { ports, app, deps } = await setUp();
-    await ports.bindings.create({ memberId: app.memberId, clientId: app.clientId, event: 'ONAPPUNINSTALL', offline: false, handler: HANDLER, userId: 0, connector: '', options: {} });
+    await ports.bindings.create({ memberId: app.memberId, clientId: app.clientId, event: 'ONAPPUNINSTALL', offline: false, handler: HANDLER, userId: 0, connector: '', options: {} }, ports.clock.current);
     await uninstall(installationDeps(ports), app.memberId, app.clientId, ports.clock.current);
     const [queued] = ports.deliveries.drain();
 

@@ -86,9 +86,9 @@ describe('uninstall', () => {
     // Arrange: an application with online and offline bindings on two connectors, and records in both queues.
     const ports = memoryPorts();
     const app = await installApp(ports);
-    await bind(ports, app.caller, { event: 'ONAPPUNINSTALL', handler: 'https://app.example.com/bye', eventType: 'online', connector: '' });
-    await bind(ports, app.caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: '' });
-    await bind(ports, app.caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' });
+    await bind(ports, app.caller, { event: 'ONAPPUNINSTALL', handler: 'https://app.example.com/bye', eventType: 'online', connector: '' }, ports.clock.current);
+    await bind(ports, app.caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: '' }, ports.clock.current);
+    await bind(ports, app.caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' }, ports.clock.current);
     await publish(ports, { memberId: app.memberId, events: [{ event: 'ONCRMDEALADD', data: { ID: 1 } }, { event: 'ONCRMDEALADD', data: { ID: 2 } }] }, ports.clock.current);
     const other = await installApp(ports, { memberId: app.memberId });
     ports.deliveries.drain();
@@ -140,7 +140,7 @@ describe('uninstall', () => {
     const ports = memoryPorts();
     const app = await installApp(ports, { clientId: 'app.b' });
     await installApp(ports, { memberId: app.memberId, clientId: 'app.a', userId: 7 });
-    await bind(ports, app.caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' });
+    await bind(ports, app.caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: 'sync' }, ports.clock.current);
 
     const listed = await listInstallations(ports, app.memberId);
 

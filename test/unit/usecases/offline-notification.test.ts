@@ -18,8 +18,8 @@ const HANDLER = 'https://app.example.com/offline';
 async function setUp(minTimeout: number, authType?: number): Promise<{ ports: MemoryPorts; app: InstalledApp; binding: Binding; publishDeal: (id: number, userId?: number) => Promise<number> }> {
   const ports = memoryPorts();
   const app = await installApp(ports, { userId: 2 });
-  await bind(ports, app.caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' });
-  await bind(ports, app.caller, { event: 'ONOFFLINEEVENT', handler: HANDLER, eventType: 'online', connector: '', options: { minTimeout }, ...(authType !== undefined ? { authType } : {}) });
+  await bind(ports, app.caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' }, ports.clock.current);
+  await bind(ports, app.caller, { event: 'ONOFFLINEEVENT', handler: HANDLER, eventType: 'online', connector: '', options: { minTimeout }, ...(authType !== undefined ? { authType } : {}) }, ports.clock.current);
   const binding = (await ports.bindings.listByEvent(app.memberId, 'ONOFFLINEEVENT'))[0]!;
   ports.deliveries.drain();
   const publishDeal = async (id: number, userId = 5) =>

@@ -11,8 +11,8 @@ import { memoryPorts, type MemoryPorts } from '../../support/memory';
 async function appWithBindings(ports: MemoryPorts) {
   const app = await installApp(ports);
   const binds = {
-    online: (event: string, handler: string, extra: { authType?: number; options?: Record<string, unknown> } = {}) => bind(ports, app.caller, { event, handler, eventType: 'online', connector: '', ...extra }),
-    offline: (event: string, connector = '') => bind(ports, app.caller, { event, eventType: 'offline', connector }),
+    online: (event: string, handler: string, extra: { authType?: number; options?: Record<string, unknown> } = {}) => bind(ports, app.caller, { event, handler, eventType: 'online', connector: '', ...extra }, ports.clock.current),
+    offline: (event: string, connector = '') => bind(ports, app.caller, { event, eventType: 'offline', connector }, ports.clock.current),
   };
   return { app, ...binds, queue: (connector = ''): QueueKey => ({ memberId: app.memberId, clientId: app.clientId, connector }) };
 }
