@@ -41,6 +41,13 @@ const ACCESS: Record<string, Partial<Record<TableName, 'read' | 'write'>>> = {
   'event.offline.clear': { registry: 'read', journal: 'write' },
   'event.offline.error': { registry: 'read', journal: 'write' },
   'event.test': { registry: 'read', bindings: 'read' },
+  // The core methods answer from the caller's credential and installation (authentication reads them).
+  scope: { registry: 'read' },
+  methods: { registry: 'read' },
+  'app.info': { registry: 'read' },
+  profile: { registry: 'read' },
+  'feature.get': { registry: 'read' },
+  'server.time': { registry: 'read' },
   // batch runs any of the above in-process: the union of their access.
   batch: { registry: 'write', bindings: 'write', journal: 'write' },
 };

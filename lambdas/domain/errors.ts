@@ -37,5 +37,7 @@ export const errors = {
   queueFull: () =>
     new BitrixError('QUERY_LIMIT_EXCEEDED', 'An offline queue of this application is full (10 GB): it must be drained with event.offline.get before more is journaled', 503),
   rateLimited: () => new BitrixError('QUERY_LIMIT_EXCEEDED', 'Too many requests: the application is over its request rate limit; retry later', 503),
+  /** feature.get without CODE (api-reference/common/system/feature-get.md). */
+  codeEmpty: () => new BitrixError('CODE_EMPTY', "CODE can't be empty", 400, 'CODE'),
   internal: () => new BitrixError('INTERNAL_SERVER_ERROR', 'Internal server error', 500),
 };

@@ -13,6 +13,12 @@ export const REST_METHOD_ENTRIES: Readonly<Record<string, string>> = {
   'event.offline.error': 'event-offline-error',
   'event.test': 'event-test',
   batch: 'batch',
+  scope: 'scope',
+  methods: 'methods-list',
+  'app.info': 'app-info',
+  profile: 'profile',
+  'feature.get': 'feature-get',
+  'server.time': 'server-time',
 };
 
 export const PUBLISH_ENTRY = 'publish';

@@ -56,6 +56,31 @@ export const RESULT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'event.offline.clear': z.literal(true),
   'event.offline.error': z.literal(true),
   'event.test': z.literal(1),
+  scope: z.array(z.string()).describe('Scope names'),
+  methods: z.array(z.string()).describe('Method names'),
+  'app.info': z.strictObject({
+    ID: z.number().int().describe('A stable number for the installation'),
+    CODE: z.string().describe('The client id'),
+    VERSION: z.number().int(),
+    STATUS: z.enum(['L', 'F', 'D', 'T', 'P']),
+    INSTALLED: z.boolean(),
+    PAYMENT_EXPIRED: z.enum(['Y', 'N']),
+    DAYS: z.number().int().nullable(),
+    LANGUAGE_ID: z.string(),
+    LICENSE: z.string(),
+    LICENSE_TYPE: z.string(),
+    LICENSE_FAMILY: z.string(),
+  }),
+  profile: z.strictObject({
+    ID: z.string(),
+    ADMIN: z.boolean(),
+    NAME: z.string(),
+    LAST_NAME: z.string(),
+    PERSONAL_GENDER: z.string(),
+    TIME_ZONE: z.string(),
+  }),
+  'feature.get': z.strictObject({ value: z.enum(['Y', 'N']) }),
+  'server.time': z.string().describe('YYYY-MM-DDThh:mm:ss+00:00'),
   batch: z.strictObject({
     result: keyed(z.unknown()),
     result_error: keyed(ERROR_BODY),
@@ -105,7 +130,7 @@ export function successEnvelope(method: string): z.ZodType {
 }
 
 const ERROR_STATUSES: Record<string, string> = {
-  '400': 'ERROR_ARGUMENT, ERROR_EVENT_NOT_FOUND, ERROR_WRONG_HANDLER_URL, ERROR_UNSUPPORTED_PROTOCOL, ERROR_CORE',
+  '400': 'ERROR_ARGUMENT, ERROR_EVENT_NOT_FOUND, ERROR_WRONG_HANDLER_URL, ERROR_UNSUPPORTED_PROTOCOL, ERROR_CORE, CODE_EMPTY (feature.get)',
   '401': 'NO_AUTH_FOUND, INVALID_CREDENTIALS, invalid_token, expired_token, insufficient_scope',
   '403': 'ACCESS_DENIED',
   '404': 'ERROR_METHOD_NOT_FOUND',
