@@ -10,7 +10,7 @@ import { wiring } from '../../lambdas/wiring';
 import { startDeliveryHarness, type DeliveryHarness } from '../support/delivery-harness';
 import { request } from 'node:https';
 import { TEST_PRODUCER_KEY } from '../support/constants';
-import { installUser, newClientId, newMemberId, type InstalledUser } from '../support/fixtures';
+import { installUser, newClientId, newMemberId, startTestServer, type InstalledUser } from '../support/fixtures';
 
 /**
  * The PHP world, unchanged: Bitrix24's CRest (bitrix-tools/crest 1.36, read from
@@ -164,6 +164,18 @@ describe('CRest in webhook mode (C_REST_WEB_HOOK_URL)', () => {
     expect(got.data).toEqual({ FIELDS: { ID: '7405', YES: '1', NO: '0', TITLE: 'Ünïcödé & <deal> + 100%' } });
     expect(got.auth_keys).toEqual(expect.arrayContaining(['access_token', 'domain', 'member_id', 'application_token', 'client_endpoint', 'server_endpoint', 'status']));
     expect(got.profile!.result).toMatchObject({ ID: '1' }); // the handler called back through CRest
+  });
+
+  it('works over plain http too: nothing in CRest's calls asks for https', async () => {
+    const plain = await startTestServer();
+    try {
+      writeConfig({ webhook_url: app.webhookUrl.replace(origin, plain.url) });
+      const [profile] = await crest('webhook', [{ method: 'profile' }]);
+      expect(profile!.result).toMatchObject({ ID: '1', ADMIN: true });
+    } finally {
+      writeConfig({ webhook_url: app.webhookUrl });
+      await plain.close();
+    }
   });
 
   it('drains offline events: get with clear=0, clear, list', async () => {
