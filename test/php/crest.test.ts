@@ -138,6 +138,13 @@ async function waitFor(what: string, predicate: (e: Entry) => boolean, timeoutMs
 /** The producer event of the issue: booleans, null and an empty list as Bitrix24's PHP would send them. */
 const dealAdd = (id: number) => ({ event: 'ONCRMDEALADD', user_id: 1, data: { FIELDS: { ID: id, YES: true, NO: false, NOTHING: null, EMPTY: [], TITLE: 'Ünïcödé & <deal> + 100%' } } });
 
+describe('docs/php.md', () => {
+  it('shows the HubCRest class this suite runs, line for line', () => {
+    const classOf = (text: string) => text.slice(text.indexOf('class HubCRest extends CRest')).split('\n}\n')[0];
+    expect(classOf(readFileSync(join(ROOT, 'docs', 'php.md'), 'utf8'))).toBe(classOf(readFileSync(join(APP, 'hub-crest.php'), 'utf8')));
+  });
+});
+
 describe('CRest in webhook mode (C_REST_WEB_HOOK_URL)', () => {
   let app: InstalledUser;
   beforeAll(async () => {
@@ -166,7 +173,7 @@ describe('CRest in webhook mode (C_REST_WEB_HOOK_URL)', () => {
     expect(got.profile!.result).toMatchObject({ ID: '1' }); // the handler called back through CRest
   });
 
-  it('works over plain http too: nothing in CRest's calls asks for https', async () => {
+  it('works over plain http too: nothing in CRest’s calls asks for https', async () => {
     const plain = await startTestServer();
     try {
       writeConfig({ webhook_url: app.webhookUrl.replace(origin, plain.url) });
