@@ -26,8 +26,8 @@ export default tseslint.config(
   },
   layer(
     ['lambdas/domain/**/*.ts'],
-    [...AWS, '**/usecases/*', '**/wire/*', '**/adapters/*', '**/adapters/*/*', '**/handlers/*', '**/methods/*', '**/composition', '**/config', '**/method-list'],
-    'The domain is plain TypeScript: rules and values, no AWS, no wire, nothing above it.',
+    [...AWS, 'qs', '**/usecases/*', '**/wire/*', '**/adapters/*', '**/adapters/*/*', '**/handlers/*', '**/methods/*', '**/composition', '**/config', '**/method-list'],
+    'The domain is plain TypeScript: rules and values, no AWS, no wire encoding (qs), nothing above it.',
   ),
   layer(
     ['lambdas/usecases/**/*.ts'],

@@ -65,7 +65,8 @@ export function restFunctionEntries(): RestFunctionEntry[] {
   return files.map(({ file, method }) => {
     const own = `import { method } from '${importPath(join(METHODS_DIR, `${file}.ts`))}';\n`;
     if (!method.aggregate) {
-      return { name: file, method, needs: method.needs, file: writeEntry(file, `${HEADER}import { restEntry } from '${rest}';\n${own}\nexport const handler = restEntry(method);\n`) };
+      const names = method.listsMethods ? `, [], ${JSON.stringify(files.map((f) => f.method.name))}` : '';
+      return { name: file, method, needs: method.needs, file: writeEntry(file, `${HEADER}import { restEntry } from '${rest}';\n${own}\nexport const handler = restEntry(method${names});\n`) };
     }
     const others = files.filter((f) => !f.method.aggregate);
     const imports = others.map((f, i) => `import { method as m${i} } from '${importPath(join(METHODS_DIR, `${f.file}.ts`))}';\n`).join('');

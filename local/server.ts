@@ -27,7 +27,7 @@ function localHandlers(): Map<string, () => Promise<RestHandler>> {
   const methods = restMethods();
   const handlers = new Map<string, () => Promise<RestHandler>>();
   for (const method of methods) {
-    const handler = restEntry(method, method.aggregate ? methods.filter((m) => !m.aggregate) : []);
+    const handler = restEntry(method, method.aggregate ? methods.filter((m) => !m.aggregate) : [], methods.map((m) => m.name));
     handlers.set(method.name, async () => handler);
   }
   handlers.set(PUBLISH, async () => (await import('../lambdas/handlers/publish')).handler);

@@ -28,6 +28,11 @@ export class EventCatalog {
     return scope !== undefined && (scope === GLOBAL_SCOPE || grantedScopes.includes(scope));
   }
 
+  /** Every scope the catalog knows, in catalog order, without the global pseudo-scope. */
+  knownScopes(): string[] {
+    return [...new Set(this.scopes.values())].filter((scope) => scope !== GLOBAL_SCOPE);
+  }
+
   /**
    * The `events` method: with `scope`, the events of that scope; with `full`, every event;
    * otherwise the events of the granted scopes plus the global ones. Catalog order is kept.

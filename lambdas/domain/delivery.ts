@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import qs from 'qs';
 import type { Binding } from './model';
 import type { DeliveryMessage } from './ports';
+import { httpBuildQuery } from './php-query';
 
 /**
  * What a delivery carries (SPEC §6) and how it is encoded and signed. Which events carry
@@ -104,13 +104,13 @@ export type PayloadFormat = 'form' | 'json';
 
 /**
  * The request body: `application/x-www-form-urlencoded` with PHP-style nested keys
- * (`data[FIELDS][ID]=7405`), as Bitrix24 sends and PHP's `$_REQUEST` reads, or JSON.
- * `qs` writes arrays with indices (`a[0]=x`) and leaves empty objects out, as PHP's
- * http_build_query does.
+ * (`data[FIELDS][ID]=7405`), byte for byte what Bitrix24's PHP (`http_build_query`) sends
+ * (`true` → `1`, `false` → `0`, null and empty arrays left out; see php-query.ts), or JSON,
+ * which keeps JSON's types.
  */
 export function encodePayload(payload: DeliveryPayload, format: PayloadFormat): { body: string; contentType: string } {
   if (format === 'json') return { body: JSON.stringify(payload), contentType: 'application/json' };
-  return { body: qs.stringify(payload, { arrayFormat: 'indices', encodeValuesOnly: false }), contentType: 'application/x-www-form-urlencoded' };
+  return { body: httpBuildQuery(payload as unknown as Record<string, unknown>), contentType: 'application/x-www-form-urlencoded' };
 }
 
 /** A per-application signing secret in the Standard Webhooks format (`whsec_` + base64 key). */

@@ -35,6 +35,8 @@ export const errors = {
   queueFull: () =>
     new BitrixError('QUERY_LIMIT_EXCEEDED', 'An offline queue of this application is full (10 GB): it must be drained with event.offline.get before more is journaled'),
   rateLimited: () => new BitrixError('QUERY_LIMIT_EXCEEDED', 'Too many requests: the application is over its request rate limit; retry later'),
+  /** feature.get without CODE (api-reference/common/system/feature-get.md). */
+  codeEmpty: () => new BitrixError('CODE_EMPTY', "CODE can't be empty", 'CODE'),
   /** OAuth errors use the OAuth 2.0 codes Bitrix24's server answers with. */
   oauth: (code: 'unsupported_grant_type' | 'invalid_client' | 'invalid_request' | 'invalid_grant', description: string) => new BitrixError(code, description),
   internal: () => new BitrixError('INTERNAL_SERVER_ERROR', 'Internal server error'),

@@ -6,9 +6,9 @@ import { restHandler, type AnyRestMethod, type RestHandler } from '../wire/rest-
  * The Lambda handler of a REST method, composed from the configuration: the front
  * authenticates against the registry and takes from the rate-limit bucket, then the method
  * runs with the ports its descriptor's `deps` builds. The stack generates one entry per method
- * that calls this (lib/entries.ts); `batch`'s passes every other method too.
+ * that calls this (lib/entries.ts); `batch`'s passes every other method too, `methods`' every name.
  */
-export function restEntry(method: AnyRestMethod, siblings: readonly AnyRestMethod[] = []): RestHandler {
+export function restEntry(method: AnyRestMethod, siblings: readonly AnyRestMethod[] = [], names?: readonly string[]): RestHandler {
   return restHandler(
     method,
     () => {
@@ -16,5 +16,6 @@ export function restEntry(method: AnyRestMethod, siblings: readonly AnyRestMetho
       return { config: cfg, registry: registryStore(cfg), rateLimiter: rateLimiter(cfg) };
     },
     siblings,
+    names,
   );
 }

@@ -33,9 +33,15 @@ export interface InstallRequest {
   installHandler?: string;
 }
 
-/** Lifecycle event data (seeds 004): this service has one version and speaks English. */
-const APP_VERSION = '1';
-const LANGUAGE_ID = 'en';
+/**
+ * Lifecycle event data, key by key as Bitrix24 documents each event
+ * (api-reference/common/events/on-app-install.md, on-app-uninstall.md): this service has one
+ * application version and speaks English; an installation it announces is active and finished.
+ */
+export const APP_VERSION = '1';
+export const LANGUAGE_ID = 'en';
+export const installEventData = () => ({ VERSION: APP_VERSION, ACTIVE: 'Y', INSTALLED: 'Y', LANGUAGE_ID });
+export const uninstallEventData = () => ({ LANGUAGE_ID, CLEAN: 1 });
 
 export const DEFAULT_SCOPES = ['crm', 'task', 'user'];
 
@@ -129,7 +135,7 @@ async function announceInstall(deps: InstallationDeps, installation: Installatio
       event: 'ONAPPINSTALL',
       handler: installation.installHandler!,
       userId,
-      data: { VERSION: APP_VERSION, LANGUAGE_ID },
+      data: installEventData(),
       ts: Math.floor(now / 1000),
     },
   ]);
@@ -159,7 +165,7 @@ export async function uninstall(deps: InstallationDeps, memberId: string, client
   if (handlers.length > 0 && deps.deliveries) {
     const uninstalled = { domain: installation.domain, applicationToken: installation.applicationToken, status: installation.status, signingSecret: installation.signingSecret };
     await deps.deliveries.enqueue(
-      handlers.map((b) => ({ ...deliveryFor(b, 'ONAPPUNINSTALL', 0, { LANGUAGE_ID, CLEAN: 1 }, Math.floor(now / 1000)), uninstalled })),
+      handlers.map((b) => ({ ...deliveryFor(b, 'ONAPPUNINSTALL', 0, uninstallEventData(), Math.floor(now / 1000)), uninstalled })),
     );
     event = 'queued';
   }

@@ -1,13 +1,14 @@
 import type { Caller } from '../domain/model';
 import { deliveryFor } from '../domain/delivery';
 import type { BindingStore, DeliveryQueue } from '../domain/ports';
+import { LANGUAGE_ID } from './installations';
 
 /** Events the event service raises itself (SPEC §3, §6; seeds 004). */
 export const TEST_EVENT = 'ONAPPTEST';
 
 /**
  * `event.test`: sends ONAPPTEST to the calling application's own online ONAPPTEST bindings,
- * with `data = {QUERY: <the call's parameters>}`, through the delivery queue. Its tokens
+ * with `data = {QUERY: <the call's parameters>, LANGUAGE_ID}` (api-reference/events/test-handler.md), through the delivery queue. Its tokens
  * (domain/delivery.ts) include a refresh token, for the binding's `auth_type` user or else
  * the caller. Returns 1, as Bitrix24 does, bound or not.
  */
@@ -18,7 +19,7 @@ export async function testEvent(
   now: number,
 ): Promise<1> {
   const bindings = (await deps.bindings.listByApplication(caller.memberId, caller.clientId)).filter((b) => b.event === TEST_EVENT && !b.offline);
-  const messages = bindings.map((b) => deliveryFor(b, TEST_EVENT, b.userId || caller.userId, { QUERY: query }, Math.floor(now / 1000)));
+  const messages = bindings.map((b) => deliveryFor(b, TEST_EVENT, b.userId || caller.userId, { QUERY: query, LANGUAGE_ID }, Math.floor(now / 1000)));
   if (messages.length > 0) await deps.deliveries.enqueue(messages);
   return 1;
 }

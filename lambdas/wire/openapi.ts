@@ -19,7 +19,7 @@ const PRODUCER = 'producer.events';
 const DOCS = 'See docs/rest-api.md, docs/journal.md and docs/producer.md in the repository.';
 
 const ERROR_STATUSES: Record<string, string> = {
-  '400': 'ERROR_ARGUMENT, ERROR_EVENT_NOT_FOUND, ERROR_WRONG_HANDLER_URL, ERROR_UNSUPPORTED_PROTOCOL, ERROR_CORE',
+  '400': 'ERROR_ARGUMENT, ERROR_EVENT_NOT_FOUND, ERROR_WRONG_HANDLER_URL, ERROR_UNSUPPORTED_PROTOCOL, ERROR_CORE, CODE_EMPTY (feature.get)',
   '401': 'NO_AUTH_FOUND, INVALID_CREDENTIALS, invalid_token, expired_token, insufficient_scope',
   '403': 'ACCESS_DENIED',
   '404': 'ERROR_METHOD_NOT_FOUND',

@@ -104,11 +104,15 @@ export const positiveInt = accepting(
   { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^\\s*\\d{1,16}\\s*$' }] },
 );
 
-/** A MESSAGE_ID: 32 hex characters. */
+/**
+ * A MESSAGE_ID to look for. Any string (or number) up to 128 characters: one that names no
+ * record matches nothing, as on Bitrix24, whose own docs use `message_id: [2]` (SPEC §9).
+ * Stored MESSAGE_IDs are lower-case hex, so the value is trimmed and lower-cased.
+ */
 export const messageId = accepting(
   z.preprocess(
-    (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
-    z.string({ error: 'must be a 32-character message id' }).regex(/^[0-9a-f]{32}$/, 'must be a 32-character message id'),
+    (v) => (typeof v === 'string' ? v.trim().toLowerCase() : typeof v === 'number' ? String(v) : v),
+    z.string({ error: 'must be a message id (a string)' }).max(128, 'must be at most 128 characters'),
   ),
-  { type: 'string', pattern: '^\\s*[0-9a-fA-F]{32}\\s*$' },
+  { anyOf: [{ type: 'string', maxLength: 128 }, { type: 'number' }] },
 );

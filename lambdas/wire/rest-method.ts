@@ -60,6 +60,8 @@ export interface RestMethod<S extends z.ZodType = z.ZodType, D = unknown> {
   weight?: (params: Record<string, unknown>) => number;
   /** Runs the other methods in-process (`batch`): its function is built with all of them, and their needs are its needs. */
   aggregate?: true;
+  /** Lists every method's name (`methods`): its function is built with the names. */
+  listsMethods?: true;
 }
 
 // The descriptor list is heterogeneous: each method's own types are checked in its file.
@@ -74,15 +76,18 @@ export function restMethod<S extends z.ZodType, D>(method: RestMethod<S, D>): Re
 /** The methods a function serves, by name, each with its dependencies built on first use. */
 export interface MethodSet {
   get(name: string): AnyRestMethod | undefined;
+  /** The names of every method the service serves (what `methods` lists). */
+  names(): readonly string[];
   /** Runs a method with its own dependencies (built once per container). */
   run(method: AnyRestMethod, ctx: Omit<MethodContext, 'deps' | 'methods'>, params: unknown): Promise<MethodOutput>;
 }
 
-export function methodSet(methods: readonly AnyRestMethod[], cfg: () => Config): MethodSet {
+export function methodSet(methods: readonly AnyRestMethod[], cfg: () => Config, names: readonly string[] = methods.map((m) => m.name)): MethodSet {
   const byName = new Map(methods.map((m) => [m.name, m]));
   const built = new Map<AnyRestMethod, unknown>();
   const set: MethodSet = {
     get: (name) => byName.get(name),
+    names: () => names,
     run: (method, ctx, params) => {
       if (!built.has(method)) built.set(method, method.deps(cfg()));
       return method.run({ ...ctx, deps: built.get(method), methods: set }, params);
@@ -138,15 +143,16 @@ export function failureResponse(error: unknown): APIGatewayProxyStructuredResult
 /**
  * The Lambda handler of one REST method. `front` is built on the first request (the
  * configuration is read then, not when the file is loaded); `siblings` are the methods an
- * aggregate method (`batch`) may run. middy adds the Lambda context to every log line.
+ * aggregate method (`batch`) may run; `names` every method's name (for `methods`). middy adds
+ * the Lambda context to every log line.
  */
-export function restHandler(method: AnyRestMethod, front: () => RestFront, siblings: readonly AnyRestMethod[] = []): RestHandler {
+export function restHandler(method: AnyRestMethod, front: () => RestFront, siblings: readonly AnyRestMethod[] = [], names?: readonly string[]): RestHandler {
   let ready: { front: RestFront; methods: MethodSet } | undefined;
   return middy(async (event: APIGatewayProxyEventV2) => {
     try {
       if (!ready) {
         const built = front();
-        ready = { front: built, methods: methodSet([method, ...siblings], () => built.config) };
+        ready = { front: built, methods: methodSet([method, ...siblings], () => built.config, names) };
       }
     } catch (error) {
       return failureResponse(error);

@@ -106,7 +106,8 @@ describe('online delivery through SQS and the delivery worker', () => {
       const [got] = await sink.waitFor(1);
       const body = qs.parse(got!.body) as { event: string; data: { QUERY: Record<string, unknown> }; auth: Record<string, string> };
       expect(body.event).toBe('ONAPPTEST');
-      expect(body.data.QUERY).toEqual({ foo: 'bar', list: ['1', '2'], nested: { a: 'b' } });
+      // data.QUERY with LANGUAGE_ID beside it, as api-reference/events/test-handler.md shows.
+      expect(body.data).toEqual({ QUERY: { foo: 'bar', list: ['1', '2'], nested: { a: 'b' } }, LANGUAGE_ID: 'en' });
       // Tokens with a refresh token (application events), for the caller; its own token is not echoed.
       expect(body.auth).toMatchObject({ user_id: '1', refresh_token: expect.any(String), application_token: app.applicationToken });
       expect(got!.body).not.toContain(app.accessToken);

@@ -21,7 +21,7 @@ export interface DeliveryHarness {
  * poller calling the deliver handler, and (when asked) the local scheduler calling the notifier.
  * Call it in beforeAll, before anything builds the wiring.
  */
-export async function startDeliveryHarness(options: { maxReceiveCount?: number; scheduler?: boolean } = {}): Promise<DeliveryHarness> {
+export async function startDeliveryHarness(options: { maxReceiveCount?: number; scheduler?: boolean; server?: Parameters<typeof startTestServer>[0] } = {}): Promise<DeliveryHarness> {
   const saved = { queue: process.env.DELIVERY_QUEUE_URL, dlq: process.env.DELIVERY_DLQ_URL };
   const sqs = sqsClient({ AWS_REGION: 'us-east-1', SQS_ENDPOINT: process.env.SQS_ENDPOINT! });
   const name = `deliveries-${randomBytes(4).toString('hex')}`;
@@ -32,7 +32,7 @@ export async function startDeliveryHarness(options: { maxReceiveCount?: number; 
   process.env.DELIVERY_QUEUE_URL = queueUrl;
   process.env.DELIVERY_DLQ_URL = deadLetterUrl;
 
-  const server = await startTestServer();
+  const server = await startTestServer(options.server);
   const deliver = async () => ((await import('../../lambdas/handlers/deliver')) as unknown as { handler: SqsHandler }).handler;
   const notify = async () => ((await import('../../lambdas/handlers/notify')) as unknown as { handler: NotifyHandler }).handler;
   const poller: Poller = startPoller(sqs, queueUrl, deliver, { concurrency: 4, log: () => undefined });

@@ -63,13 +63,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The local HTTP front on a free port, in this process, against the test DynamoDB Local. */
-export async function startTestServer(): Promise<TestServer> {
-  const server = createLocalServer({ maxBodyBytes: wiring().config.MAX_BODY_BYTES });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+/**
+ * The local HTTP front on a free port (or `port`), in this process, against the test DynamoDB
+ * Local; HTTPS with `tls`.
+ */
+export async function startTestServer(options: { port?: number; tls?: { cert: Buffer; key: Buffer } } = {}): Promise<TestServer> {
+  const server = createLocalServer({ maxBodyBytes: wiring().config.MAX_BODY_BYTES, ...(options.tls ? { tls: options.tls } : {}) });
+  await new Promise<void>((r) => server.listen(options.port ?? 0, '127.0.0.1', () => r()));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

@@ -56,6 +56,15 @@ describe('delivery payload (SPEC §6)', () => {
     expect(JSON.parse(body)).toEqual(payload);
   });
 
+  it('writes booleans and nulls the PHP way in forms and keeps JSON types in JSON', () => {
+    const payload = buildPayload({ event: 'ONCRMDEALADD', bindingId: 1, data: { FIELDS: { YES: true, NO: false, NOTHING: null, TAGS: [] } }, ts: 1, context });
+    const form = encodePayload(payload, 'form').body;
+    expect(form).toContain('data%5BFIELDS%5D%5BYES%5D=1&data%5BFIELDS%5D%5BNO%5D=0&ts=1');
+    expect(form).not.toContain('NOTHING');
+    expect(form).not.toContain('TAGS');
+    expect(JSON.parse(encodePayload(payload, 'json').body).data).toEqual({ FIELDS: { YES: true, NO: false, NOTHING: null, TAGS: [] } });
+  });
+
   it('signs with Standard Webhooks headers that the reference library verifies', () => {
     const secret = newSigningSecret();
     // The reference library parses the body as JSON after checking it; the signature covers
