@@ -6,7 +6,6 @@ const common = {
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
   transformIgnorePatterns: ['/node_modules/(?!@middy/|qs-esm/)'],
   setupFiles: ['<rootDir>/test/support/setup.ts'],
-  testTimeout: 30000,
 };
 
 /**
@@ -30,6 +29,7 @@ module.exports = {
   ],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testTimeout: 30000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
