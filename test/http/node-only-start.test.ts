@@ -12,7 +12,7 @@ const ROOT = join(__dirname, '..', '..');
 
 /**
  * Issue 22's promise, in a clean environment: a fresh clone of this commit, a PATH holding
- * node and npm only (no java), `npm start`, then the README's walk-through over HTTP and the
+ * node, npm and sh only (no java), `npm start`, then the README's walk-through over HTTP and the
  * admin CLI. node_modules is the checkout's own, linked in: `npm ci` from the registry is
  * what the lockfile pins (dynalite's LevelDB binding ships prebuilt in its tarball), and
  * running it here would cost a minute of the test run (docs/engines.md).
@@ -32,7 +32,7 @@ describe('npm start on a machine with Node only (no Java)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** The environment of a Node-only machine: PATH = node and npm, none of the test run's variables. */
+  /** The environment of a Node-only machine: PATH = node, npm and sh; none of the test run's variables. */
   const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ PATH: bin, HOME: dir, NODE_NO_WARNINGS: '1', ...extra });
 
   it('clones, starts without Java on the Node engine, and the README walk-through works', async () => {
@@ -41,7 +41,8 @@ describe('npm start on a machine with Node only (no Java)', () => {
     execFileSync('git', ['-C', clone, 'checkout', '--quiet', head]);
     symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
     mkdirSync(bin);
-    for (const tool of ['node', 'npm']) {
+    // node and npm, and the POSIX shell npm runs scripts with (every such machine has one).
+    for (const tool of ['node', 'npm', 'sh']) {
       const found = spawnSync('/bin/sh', ['-c', `command -v ${tool}`]).stdout.toString().trim();
       symlinkSync(realpathSync(found), join(bin, tool));
     }
