@@ -146,10 +146,10 @@ describe('TTL expiry on the Node engine', () => {
     const throttleRow = async () =>
       (await raw.send(new GetItemCommand({ TableName: LOCAL_TABLES.deliveries, Key: { pk: { S: `N#${key}` }, sk: { S: 'THROTTLE' } }, ConsistentRead: true }))).Item;
 
-    expect(await waitFor(async () => (await registry.getCredential(expired!)) === undefined, 20 * NODE_ENGINE_TTL_SWEEP_MS)).toBe(true);
-    expect(await waitFor(async () => (await throttleRow()) === undefined, 20 * NODE_ENGINE_TTL_SWEEP_MS)).toBe(true);
+    expect(await waitFor(async () => (await registry.getCredential(expired!)) === undefined, 15 * NODE_ENGINE_TTL_SWEEP_MS)).toBe(true);
+    expect(await waitFor(async () => (await throttleRow()) === undefined, 15 * NODE_ENGINE_TTL_SWEEP_MS)).toBe(true);
     // Several sweeps later the others are still there.
-    await new Promise((r) => setTimeout(r, 4 * NODE_ENGINE_TTL_SWEEP_MS));
+    await new Promise((r) => setTimeout(r, 2 * NODE_ENGINE_TTL_SWEEP_MS));
     expect(await registry.getCredential(live!)).toMatchObject({ clientId: 'local.ttl' });
     expect(await registry.getCredential(ancient!)).toMatchObject({ clientId: 'local.ttl' });
   });
