@@ -9,7 +9,7 @@ import type { DeliveryAttempt, DeliveryLog } from '../lambdas/domain/ports';
 import { install, listInstallations, uninstall, type InstallationDeps } from '../lambdas/usecases/installations';
 import type { EventCatalog } from '../lambdas/domain/catalog';
 import { addWebhook, listWebhooks, removeWebhook } from '../lambdas/usecases/webhooks';
-import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from '../local/dynamodb';
+import { chooseEngine, engineDataDir, ensureTables, freePort, startDynamo, type DynamoLocal } from '../local/dynamodb';
 import { claimDataDir, LOCAL_TABLES, liveRuntime } from '../local/stack';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
@@ -99,14 +99,15 @@ async function openTarget(flags: Record<string, string | boolean | string[] | un
     return { deps, close: async () => dynamoClient(cfg).destroy() };
   }
 
-  // The local stack of DATA_DIR: the running one, or DynamoDB Local started for this command.
+  // The local stack of DATA_DIR: the running one, or its DynamoDB engine started for this command.
   const dataDir = resolve(process.env.DATA_DIR ?? './.local');
   const running = liveRuntime(dataDir);
   let dynamo: DynamoLocal | undefined;
   let endpoint = running?.dynamodb_endpoint;
   if (!endpoint) {
     claimDataDir(dataDir);
-    dynamo = await startDynamoLocal({ port: await freePort(), path: resolve(dataDir, 'dynamodb') });
+    const { engine } = chooseEngine();
+    dynamo = await startDynamo({ engine, port: await freePort(), path: engineDataDir(dataDir, engine) });
     endpoint = dynamo.endpoint;
     await ensureTables(endpoint, LOCAL_TABLES);
   }

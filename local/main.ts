@@ -3,7 +3,9 @@ import { startLocalStack } from './stack';
 /**
  * `npm start`: the whole service on this machine.
  *   PORT          HTTP port (default 3000)
- *   DATA_DIR      where DynamoDB Local keeps its data (default ./.local)
+ *   DATA_DIR      where the DynamoDB engine keeps its data (default ./.local)
+ *   DYNAMODB_ENGINE  local (DynamoDB Local, Java) or node (dynalite); default: local when
+ *                 `java` is on PATH, node otherwise (docs/engines.md)
  *   PRODUCER_KEY  the producer's bearer key (default: generated once, kept in DATA_DIR)
  *   PUBLIC_URL    the base URL clients see (default http(s)://127.0.0.1:PORT)
  *   TLS_CERT_FILE, TLS_KEY_FILE  PEM files: serve HTTPS (both or neither)

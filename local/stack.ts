@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { ensureTables, freePort, startDynamoLocal, type DynamoLocal } from './dynamodb';
+import { chooseEngine, engineDataDir, ensureTables, freePort, otherEngineData, startDynamo, type DynamoEngine, type DynamoLocal } from './dynamodb';
 import { createLocalServer } from './server';
 import { startLocalSqs, startPoller, type LocalSqs, type SqsHandler } from './sqs';
 import { dynamoClient, sqsClient } from '../lambdas/composition';
@@ -14,8 +14,10 @@ export const LOCAL_TABLES = { registry: 'b24-registry', bindings: 'b24-bindings'
 
 export interface RuntimeFile {
   pid: number;
+  /** DynamoDB Local's Java process, or `pid` itself for the Node engine (in process). */
   dynamodb_pid: number;
   dynamodb_endpoint: string;
+  dynamodb_engine?: DynamoEngine;
   port: number;
   public_url: string;
   /** The SQS emulator and the delivery queue, for the admin CLI's lifecycle events. */
@@ -30,8 +32,12 @@ export interface LocalStackOptions {
   publicUrl?: string;
   /** PEM files: serve HTTPS instead of HTTP. */
   tls?: { certFile: string; keyFile: string };
-  /** Keep DynamoDB Local's data in memory instead of under DATA_DIR (the benchmark). */
+  /** Keep the engine's data in memory instead of under DATA_DIR (the benchmark). */
   inMemory?: boolean;
+  /** The DynamoDB engine (local/dynamodb.ts); default: chooseEngine() (DYNAMODB_ENGINE, else Java or not). */
+  engine?: DynamoEngine;
+  /** The Node engine's TTL sweep interval (default 5000 ms). */
+  ttlSweepMs?: number;
   /** Delivery worker loops (default 4); Lambda's SQS event source scales to more batches at once. */
   workerConcurrency?: number;
   log?: (line: string) => void;
@@ -87,7 +93,9 @@ export function claimDataDir(dataDir: string): void {
   if (alive(previous.pid) && previous.pid !== process.pid) {
     throw new Error(`Another local stack (pid ${previous.pid}) uses DATA_DIR ${dataDir}; stop it or choose another DATA_DIR`);
   }
-  if (alive(previous.dynamodb_pid)) process.kill(previous.dynamodb_pid, 'SIGKILL');
+  // The Node engine ran inside the stack's own process: nothing is left behind.
+  const orphan = previous.dynamodb_pid !== previous.pid && previous.dynamodb_pid !== process.pid;
+  if (orphan && alive(previous.dynamodb_pid)) process.kill(previous.dynamodb_pid, 'SIGKILL');
   rmSync(runtimeFilePath(dataDir), { force: true });
 }
 
@@ -135,11 +143,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const tls = options.tls ? { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } : undefined;
   const publicUrl = (options.publicUrl ?? `${scheme}://127.0.0.1:${options.port}`).replace(/\/+$/, '');
 
-  const dynamo = await startDynamoLocal({ port: await freePort(), ...(options.inMemory ? {} : { path: join(dataDir, 'dynamodb') }) });
+  const { engine, reason } = options.engine ? { engine: options.engine, reason: 'chosen by the caller' } : chooseEngine();
+  const path = engineDataDir(dataDir, engine);
+  const dynamo = await startDynamo({
+    engine,
+    port: await freePort(),
+    ...(options.inMemory ? {} : { path }),
+    ...(options.ttlSweepMs ? { ttlSweepMs: options.ttlSweepMs } : {}),
+  });
   let sqs: LocalSqs | undefined;
   try {
     await ensureTables(dynamo.endpoint, LOCAL_TABLES);
-    log(`DynamoDB Local on ${dynamo.endpoint} (${options.inMemory ? 'data in memory' : `data in ${join(dataDir, 'dynamodb')}`})`);
+    const name = engine === 'local' ? 'DynamoDB Local (Java)' : 'the Node engine (dynalite, in this process)';
+    log(`DynamoDB engine: ${name}, ${reason}; on ${dynamo.endpoint} (${options.inMemory ? 'data in memory' : `data in ${path}`})`);
+    const other = options.inMemory ? undefined : otherEngineData(dataDir, engine);
+    if (other) log(`note: ${other} holds the other engine's data, not used now (DYNAMODB_ENGINE=${engine === 'local' ? 'node' : 'local'} uses it)`);
     sqs = await startLocalSqs(await freePort(), (endpoint) => sqsClient({ AWS_REGION: 'us-east-1', SQS_ENDPOINT: endpoint }));
     log(`SQS emulator on ${sqs.endpoint} (delivery queue and DLQ, in memory)`);
     Object.assign(process.env, localEnvironment(dynamo.endpoint, publicUrl, producerKey, sqs));
@@ -150,7 +168,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const poller = startPoller(sqsClient(cfg), sqs.queueUrl, loadDeliverHandler, { concurrency: loops, log });
     log(`delivery worker polling (${loops} at a time; handlers on private addresses ${cfg.HANDLER_ALLOW_PRIVATE ? 'allowed' : 'refused'})`);
     const scheduler = startLocalScheduler(new DynamoScheduleStore(dynamoClient(cfg), cfg.TABLE_DELIVERIES), loadNotifyHandler, { intervalMs: 250, log });
-    log('scheduler firing ONOFFLINEEVENT trailing notifications (kept in DynamoDB Local)');
+    log('scheduler firing ONOFFLINEEVENT trailing notifications (kept in DynamoDB)');
     const server = createLocalServer({ maxBodyBytes: cfg.MAX_BODY_BYTES, publicUrl, ...(tls ? { tls } : {}) });
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
@@ -158,8 +176,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const runtime: RuntimeFile = {
       pid: process.pid,
-      dynamodb_pid: dynamo.process.pid ?? 0,
+      dynamodb_pid: dynamo.pid,
       dynamodb_endpoint: dynamo.endpoint,
+      dynamodb_engine: engine,
       port: options.port,
       public_url: publicUrl,
       sqs_endpoint: sqs.endpoint,
