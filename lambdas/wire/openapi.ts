@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { isPreprocess, wireFormOf } from './params';
+import { WIRE_FORM, wireFormOf } from './params';
 import { MAX_EVENTS_PER_PUBLISH, publishBody } from './producer';
 import type { AnyRestMethod } from './rest-method';
 import { ERROR_BODY, PUBLISH_RESULT, successEnvelope } from './shapes';
@@ -40,15 +40,17 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
     io,
     unrepresentable: 'any',
     override: (ctx) => {
-      const def = ctx.zodSchema._zod.def as { type: string; shape?: Record<string, z.ZodType> };
-      if (isPreprocess(ctx.zodSchema)) {
-        const form = wireFormOf(ctx.zodSchema);
-        if (!form) throw new Error('a preprocessed parameter without a wire form (wire/params.ts)');
+      const schema = ctx.zodSchema as unknown as z.ZodType;
+      // A helper's wire form (wire/params.ts, in zod metadata) replaces the normalised type,
+      // on the helper's schema and on every wrapper the metadata was carried into.
+      const form = (wireFormOf(schema) ?? ctx.jsonSchema[WIRE_FORM]) as Record<string, unknown> | undefined;
+      if (form) {
         for (const key of Object.keys(ctx.jsonSchema)) if (key !== 'description') delete ctx.jsonSchema[key];
         Object.assign(ctx.jsonSchema, structuredClone(form));
       }
-      if (def.type === 'object' && def.shape && Array.isArray(ctx.jsonSchema.required)) {
-        const required = ctx.jsonSchema.required.filter((key) => !def.shape![key]!.safeParse(undefined).success);
+      if (schema instanceof z.ZodObject && Array.isArray(ctx.jsonSchema.required)) {
+        const shape = schema.shape as Record<string, z.ZodType>;
+        const required = ctx.jsonSchema.required.filter((key) => !shape[key]!.safeParse(undefined).success);
         if (required.length > 0) ctx.jsonSchema.required = required;
         else delete ctx.jsonSchema.required;
       }

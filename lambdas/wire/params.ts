@@ -8,29 +8,20 @@ import * as z from 'zod';
 /** A JSON Schema fragment. */
 export type WireForm = Record<string, unknown>;
 
+/** The metadata key under which a helper's schema carries its wire form (zod's `.meta()`). */
+export const WIRE_FORM = 'wireForm';
+
 /**
- * What a client may write for a normalised parameter, keyed by the helper's preprocess step
- * (shared by every copy `.describe()` makes). The OpenAPI document shows this form, so it
- * accepts `clear=0` and `"5"` exactly as the handlers do (wire/openapi.ts).
+ * What a client may write for a normalised parameter, kept in the schema's zod metadata
+ * (`.describe()` keeps it). The OpenAPI document shows this form instead of the normalised
+ * type, so it accepts `clear=0` and `"5"` exactly as the handlers do (wire/openapi.ts).
  */
-export const WIRE_FORMS = new WeakMap<object, WireForm>();
-
-/** The preprocess step of a `z.preprocess` schema. */
-const stepOf = (schema: z.core.$ZodType): object | undefined => (schema instanceof z.ZodPipe ? schema._zod.def.in : undefined);
-
 function accepting<T extends z.ZodType>(schema: T, form: WireForm): T {
-  const step = stepOf(schema);
-  if (!step) throw new Error('accepting() takes a z.preprocess schema');
-  WIRE_FORMS.set(step, form);
-  return schema;
+  return schema.meta({ [WIRE_FORM]: form }) as T;
 }
 
-/** The wire form of a helper's schema; undefined for a schema that is not a preprocess step with one. */
-export const wireFormOf = (schema: z.core.$ZodType): WireForm | undefined => WIRE_FORMS.get(stepOf(schema) ?? {});
-
-/** True for a `z.preprocess` schema (a pipe from a transform): the ones that need a wire form. */
-export const isPreprocess = (schema: z.core.$ZodType): boolean =>
-  schema instanceof z.ZodPipe && (schema._zod.def.in._zod.def as { type: string }).type === 'transform';
+/** The wire form of a helper's schema; undefined for a schema that has none. */
+export const wireFormOf = (schema: z.ZodType): WireForm | undefined => z.globalRegistry.get(schema)?.[WIRE_FORM] as WireForm | undefined;
 
 const formOf = (schema: z.ZodType): WireForm => wireFormOf(schema) ?? {};
 
