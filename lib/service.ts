@@ -110,7 +110,9 @@ export class Service extends Construct {
     }
     // Other spellings and a trailing "/" (SPEC §2): a 308 to the canonical route.
     const fallback = fn('RestFallback', REST_FALLBACK_ENTRY, { memorySize: 128 });
-    api.addRoutes({ path: '/rest/{proxy+}', methods: [HttpMethod.ANY], integration: new HttpLambdaIntegration('RestFallbackIntegration', fallback) });
+    const fallbackIntegration = new HttpLambdaIntegration('RestFallbackIntegration', fallback);
+    api.addRoutes({ path: '/rest/{proxy+}', methods: [HttpMethod.ANY], integration: fallbackIntegration });
+    api.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration: fallbackIntegration }); // liveness, the same tiny function
 
     // ONOFFLINEEVENT (SPEC §7): the notifier sends trailing notifications; EventBridge Scheduler
     // invokes it through a role that may invoke only it; publish creates the one-time schedules.

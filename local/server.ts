@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { errors } from '../lambdas/domain/errors';
-import { OAUTH_TOKEN_ENTRY, PUBLISH_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
+import { OAUTH_TOKEN_ENTRY, PUBLISH_ENTRY, REST_FALLBACK_ENTRY, REST_METHOD_ENTRIES } from '../lambdas/handlers/registry';
 import { parseRestPath } from '../lambdas/wire/request';
 import { CORS_HEADERS, errorResponse } from '../lambdas/wire/response';
 import type { RestHandler } from '../lambdas/wire/rest-method';
@@ -81,6 +81,10 @@ export function createLocalServer(options: LocalServerOptions): Server {
     } else if (url.pathname.replace(/\/+$/, '').toLowerCase() === '/oauth/token' && (method === 'GET' || method === 'POST')) {
       routeKey = `${method} /oauth/token`;
       entry = OAUTH_TOKEN_ENTRY;
+    } else if (url.pathname.replace(/\/+$/, '') === '/health' && method === 'GET') {
+      // As on AWS: the REST fallback function answers the health route.
+      routeKey = 'GET /health';
+      entry = REST_FALLBACK_ENTRY;
     } else if (url.pathname === '/openapi.json' && (method === 'GET' || method === 'HEAD')) {
       await drain(req);
       const body = await openApiFor(options.publicUrl ?? `${options.tls ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`);

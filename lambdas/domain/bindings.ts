@@ -104,8 +104,12 @@ export function checkHandlerUrl(handler: string, allowedHosts: readonly string[]
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw errors.unsupportedProtocol();
   const host = url.hostname.toLowerCase().replace(/\.$/, '');
-  if (!host.includes('.') || host.endsWith('.localhost')) {
-    throw errors.wrongHandlerUrl('the host must be a public domain name');
+  if (host === 'localhost' || host.endsWith('.localhost')) {
+    // Refused by name, as on Bitrix24; the address itself may be allowed (HANDLER_ALLOW_PRIVATE).
+    throw errors.wrongHandlerUrl('localhost is refused as a host name: write the address, e.g. http://127.0.0.1:8080/…, which the local runtime accepts');
+  }
+  if (!host.includes('.')) {
+    throw errors.wrongHandlerUrl('the host must be a domain name with a dot, or an IPv4 address');
   }
   if (url.username !== '' || url.password !== '') throw errors.wrongHandlerUrl('credentials in the URL are not allowed');
   if (allowedHosts.length > 0) {

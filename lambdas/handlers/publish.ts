@@ -50,19 +50,27 @@ export const publishBody = z
   })
   .strict();
 
-const unauthorized = () => new BitrixError('NO_AUTH_FOUND', 'Producer credentials are missing or wrong', 401);
+/** Says where the credential comes from, so that a wrong key is fixed without reading the code. */
+const unauthorized = (mode: 'key' | 'iam') =>
+  new BitrixError(
+    'NO_AUTH_FOUND',
+    mode === 'key'
+      ? 'Producer key missing or wrong: send Authorization: Bearer <key>, the key `npm start` prints and keeps in $DATA_DIR/producer-key (or PRODUCER_KEY)'
+      : 'Producer credentials missing: sign the request with SigV4 as an IAM principal allowed execute-api:Invoke on this route',
+    401,
+  );
 
 /** Locally a shared key (`Authorization: Bearer <PRODUCER_KEY>`); on AWS the route's IAM authorizer. */
 function checkProducer(event: APIGatewayProxyEventV2, mode: 'key' | 'iam', key: string | undefined): void {
   if (mode === 'iam') {
     const iam = (event as APIGatewayProxyEventV2WithIAMAuthorizer).requestContext?.authorizer?.iam;
-    if (!iam) throw unauthorized();
+    if (!iam) throw unauthorized(mode);
     return;
   }
   const presented = /^Bearer\s+(\S+)$/i.exec(header(event, 'authorization') ?? '')?.[1] ?? '';
   const a = Buffer.from(presented);
   const b = Buffer.from(key ?? '');
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw unauthorized();
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw unauthorized(mode);
 }
 
 /**

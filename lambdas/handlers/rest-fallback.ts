@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { errors } from '../domain/errors';
 import { parseRestPath } from '../wire/request';
 import { CORS_HEADERS, errorResponse } from '../wire/response';
+import { healthResponse } from './health';
 import { REST_METHOD_ENTRIES } from './registry';
 
 /**
@@ -13,6 +14,9 @@ import { REST_METHOD_ENTRIES } from './registry';
  * function stays tiny: no AWS SDK, no storage.
  */
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  // `GET /health` shares this small function (docs/operations.md): liveness of the route and a
+  // function, without credentials, storage or rate limit.
+  if (event.rawPath.replace(/\/+$/, '') === '/health') return healthResponse();
   const path = parseRestPath(event.rawPath);
   if (!path || REST_METHOD_ENTRIES[path.method] === undefined) return errorResponse(errors.methodNotFound());
   const json = /\.json\/?$/i.test(event.rawPath) ? '.json' : '';
