@@ -2,7 +2,7 @@ import type { EventCatalog } from './catalog';
 import { errors } from './errors';
 import type { Binding, BindingOptions, Caller } from './model';
 
-/** The event that announces new offline records (SPEC §7). */
+/** The event that announces new offline records (docs/notifications.md). */
 export const OFFLINE_NOTIFICATION_EVENT = 'ONOFFLINEEVENT';
 export const DEFAULT_MIN_TIMEOUT = 1;
 /** One day: a longer quiet window would rather be polling. */
@@ -22,7 +22,7 @@ export interface BindRequest {
 export type NewBinding = Omit<Binding, 'id' | 'createdAt'>;
 
 /**
- * Applies every rule of `event.bind` (SPEC §3) and returns the binding to store.
+ * Applies every rule of `event.bind` (docs/rest-api.md) and returns the binding to store.
  * Throws the Bitrix error of the first rule broken.
  */
 export function planBinding(caller: Caller, request: BindRequest, catalog: EventCatalog): NewBinding {
@@ -91,7 +91,7 @@ function bindingOptions(event: string, options: BindRequest['options']): Binding
 /**
  * The handler must be an http(s) URL whose host has a dot (no `localhost`, no bare names)
  * and, when the application declares hosts, is one of them or a subdomain of one.
- * Addresses are checked again at delivery time (SSRF guard, SPEC §6).
+ * Addresses are checked again at delivery time (SSRF guard, docs/delivery.md).
  */
 export function checkHandlerUrl(handler: string, allowedHosts: readonly string[]): void {
   let url: URL;
@@ -130,7 +130,7 @@ export interface UnbindRequest {
   connector?: string;
 }
 
-/** Which of an application's bindings of one event `event.unbind` removes (SPEC §3). */
+/** Which of an application's bindings of one event `event.unbind` removes (docs/rest-api.md). */
 export function unbindMatcher(caller: Caller, request: UnbindRequest): { event: string; matches: (b: Binding) => boolean } {
   const event = request.event.trim().toUpperCase();
   if (event === '') throw errors.argumentEmpty('event');
@@ -160,7 +160,7 @@ export function unbindMatcher(caller: Caller, request: UnbindRequest): { event: 
   };
 }
 
-/** `event.get` rows (SPEC §3): a non-administrator sees only his own bindings. */
+/** `event.get` rows (docs/rest-api.md): a non-administrator sees only his own bindings. */
 export function describeBindings(caller: Caller, bindings: readonly Binding[]): Record<string, unknown>[] {
   return bindings
     .filter((b) => caller.admin || (!b.offline && b.userId === caller.userId))

@@ -1,5 +1,5 @@
 /**
- * Typed errors of the Bitrix24 REST contract (SPEC §2). The domain throws these;
+ * Typed errors of the Bitrix24 REST contract (docs/rest-api.md). The domain throws these;
  * the wire layer is the only place that turns them into HTTP responses.
  */
 export class BitrixError extends Error {

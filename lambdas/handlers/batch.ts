@@ -11,12 +11,12 @@ const params = z.object({
   halt: flag.optional().describe('1: stop at the first failed sub-call'),
 });
 
-/** `batch` (SPEC §2): up to 50 sub-calls with the batch's credential, HTTP 200 even when some fail. */
+/** `batch` (docs/rest-api.md): up to 50 sub-calls with the batch's credential, HTTP 200 even when some fail. */
 export const method: RestMethod<typeof params> = {
   name: 'batch',
   params,
   run: async (ctx, p) => ({ result: await runBatch(REST_METHODS, ctx, p.cmd, p.halt ?? false) }),
-  // Each command weighs one request against the rate limit (SPEC §8).
+  // Each command weighs one request against the rate limit (docs/limits.md).
   // (Over 50 is refused as an argument error by the batch itself, not by the limit.)
   weight: (raw) => (typeof raw.cmd === 'object' && raw.cmd !== null ? Math.min(MAX_BATCH_COMMANDS, Math.max(1, Object.keys(raw.cmd).length)) : 1),
 };

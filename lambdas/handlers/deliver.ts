@@ -31,7 +31,7 @@ const message = z.object({
 const processor = new BatchProcessor(EventType.SQS);
 
 /**
- * The delivery worker (SPEC §6): an SQS event source with partial batch failure reporting.
+ * The delivery worker (docs/delivery.md): an SQS event source with partial batch failure reporting.
  * The records of a batch are delivered in parallel, so a fast handler does not wait for a
  * slow one. A record fails (and SQS delivers it again, then parks it in the DLQ) only when it
  * is malformed or the service itself failed; a handler's failure is a recorded outcome.

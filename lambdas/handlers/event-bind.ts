@@ -10,7 +10,7 @@ const params = bindingParams.extend({
     .describe('Per event: minTimeout (seconds) for ONOFFLINEEVENT; format json|form for the delivery body'),
 });
 
-/** `event.bind` (SPEC §3). */
+/** `event.bind` (docs/rest-api.md). */
 export const method: RestMethod<typeof params> = {
   name: 'event.bind',
   params,

@@ -4,7 +4,7 @@ import { restHandler, type RestMethod } from '../wire/rest-method';
 
 const params = z.object({});
 
-/** `event.get` (SPEC §3): the application's bindings in creation order. */
+/** `event.get` (docs/rest-api.md): the application's bindings in creation order. */
 export const method: RestMethod<typeof params> = {
   name: 'event.get',
   params,

@@ -10,7 +10,7 @@ const params = z.object({
   auth_connector: connector,
 });
 
-/** `event.offline.clear` (SPEC §5): `id` wins over `message_id` when both are given. */
+/** `event.offline.clear` (docs/journal.md): `id` wins over `message_id` when both are given. */
 export const method: RestMethod<typeof params> = {
   name: 'event.offline.clear',
   params,

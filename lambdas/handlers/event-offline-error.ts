@@ -9,7 +9,7 @@ const params = z.object({
   auth_connector: connector,
 });
 
-/** `event.offline.error` (SPEC §5). */
+/** `event.offline.error` (docs/journal.md). */
 export const method: RestMethod<typeof params> = {
   name: 'event.offline.error',
   params,

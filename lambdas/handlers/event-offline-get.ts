@@ -14,7 +14,7 @@ const params = z.object({
   error: flag.optional().describe('1: take error records instead of normal ones'),
 });
 
-/** `event.offline.get` (SPEC §5): claim a batch, or re-read a process's batch. */
+/** `event.offline.get` (docs/journal.md): claim a batch, or re-read a process's batch. */
 export const method: RestMethod<typeof params> = {
   name: 'event.offline.get',
   params,

@@ -10,7 +10,7 @@ const params = z.object({
   auth_connector: connector,
 });
 
-/** `event.offline.list` (SPEC §5): read the queue, never claim. */
+/** `event.offline.list` (docs/journal.md): read the queue, never claim. */
 export const method: RestMethod<typeof params> = {
   name: 'event.offline.list',
   params,

@@ -7,7 +7,7 @@ import '../outbound/queue';
 /** Any parameters: they are echoed to the handler as data.QUERY. */
 const params = z.looseObject({});
 
-/** `event.test` (SPEC §3): ONAPPTEST to the application's own ONAPPTEST handlers. */
+/** `event.test` (docs/rest-api.md): ONAPPTEST to the application's own ONAPPTEST handlers. */
 export const method: RestMethod<typeof params> = {
   name: 'event.test',
   params,

@@ -4,7 +4,7 @@ import { bindingParams, bindingTarget } from './binding-params';
 
 const params = bindingParams;
 
-/** `event.unbind` (SPEC §3): answers `{count}`. */
+/** `event.unbind` (docs/rest-api.md): answers `{count}`. */
 export const method: RestMethod<typeof params> = {
   name: 'event.unbind',
   params,

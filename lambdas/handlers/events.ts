@@ -8,7 +8,7 @@ const params = z.object({
   full: flag.optional().describe('1: every event, as event name → scope'),
 });
 
-/** `events`: the event catalog this application can bind (SPEC §3). */
+/** `events`: the event catalog this application can bind (docs/rest-api.md). */
 export const method: RestMethod<typeof params> = {
   name: 'events',
   params,

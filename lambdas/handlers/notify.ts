@@ -16,7 +16,7 @@ const input = z.object({
 });
 
 /**
- * The notifier (SPEC §7): EventBridge Scheduler invokes it at the end of an ONOFFLINEEVENT
+ * The notifier (docs/notifications.md): EventBridge Scheduler invokes it at the end of an ONOFFLINEEVENT
  * window (locally, local/scheduler.ts does) to send the trailing notification. A malformed
  * input is logged and dropped: retrying it cannot help.
  */

@@ -12,7 +12,7 @@ import { wiring } from '../wiring';
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 /**
- * `GET|POST /oauth/token/` (SPEC §1): exchanges a refresh token for a new token pair, in the
+ * `GET|POST /oauth/token/` (docs/rest-api.md): exchanges a refresh token for a new token pair, in the
  * shape Bitrix24's OAuth server answers (the SDKs call it when a REST call says
  * `expired_token`). Parameters in the query string or a form/JSON body.
  */

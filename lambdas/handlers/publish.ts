@@ -15,7 +15,7 @@ import { wiring } from '../wiring';
 import '../outbound/queue';
 import '../outbound/scheduler';
 
-/** Events per publish request (SPEC §4: one request is one "hit"). */
+/** Events per publish request (docs/producer.md: one request is one "hit"). */
 export const MAX_EVENTS_PER_PUBLISH = 100;
 /** One event's `data`, as JSON: Bitrix24 event data is small; a journal item must stay far below 400 KB. */
 export const MAX_EVENT_DATA_BYTES = 64 * 1024;
@@ -74,7 +74,7 @@ function checkProducer(event: APIGatewayProxyEventV2, mode: 'key' | 'iam', key: 
 }
 
 /**
- * `POST /producer/events` (SPEC §4).
+ * `POST /producer/events` (docs/producer.md).
  * 1. Authenticate the producer. 2. Validate the whole body. 3. Publish: fan-out to bindings.
  */
 export async function publishHttp(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {

@@ -6,7 +6,7 @@ import { healthResponse } from './health';
 import { REST_METHOD_ENTRIES } from './registry';
 
 /**
- * The catch-all `/rest/{proxy+}` route on AWS (SPEC §2). API Gateway routes are
+ * The catch-all `/rest/{proxy+}` route on AWS (docs/rest-api.md). API Gateway routes are
  * case-sensitive and never end in "/", while method names are case-insensitive and clients
  * may add a trailing slash. A request that names a known method in another spelling is sent
  * to its canonical route with a 308 (method and body kept: fetch, axios, PHP curl and

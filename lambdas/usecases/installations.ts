@@ -35,7 +35,7 @@ export interface InstallRequest {
   changeDomain?: boolean;
 }
 
-/** Lifecycle event data (seeds 004): this service has one version and speaks English. */
+/** Lifecycle event data (as Bitrix24 documents ONAPPINSTALL): this service has one version and speaks English. */
 const APP_VERSION = '1';
 const LANGUAGE_ID = 'en';
 
@@ -43,7 +43,7 @@ export const DEFAULT_SCOPES = ['crm', 'task', 'user'];
 
 
 /**
- * The operator's `install` (SPEC §1, provisioning).
+ * The operator's `install` (docs/rest-api.md, provisioning).
  * 1. Create the portal and the application on first use (the client secret is generated or
  *    taken from the operator, and stored hashed).
  * 2. Create the installation, or update it, keeping its application token and generation.

@@ -2,7 +2,7 @@ import type { Caller } from '../domain/model';
 import { deliveryFor } from '../domain/delivery';
 import type { BindingStore, DeliveryQueue } from '../domain/ports';
 
-/** Events the event service raises itself (SPEC §3, §6; seeds 004). */
+/** Events the event service raises itself (docs/delivery.md, "Application lifecycle"; Bitrix24's ONAPPINSTALL and ONAPPTEST documentation). */
 export const TEST_EVENT = 'ONAPPTEST';
 
 /**

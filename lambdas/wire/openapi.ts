@@ -35,7 +35,7 @@ const onlineBinding = z.strictObject({ event: z.string(), handler: z.string(), a
 const offlineBinding = z.strictObject({ event: z.string(), connector_id: z.string(), offline: z.literal(1) });
 const keyed = <T extends z.ZodType>(value: T) => z.union([z.record(z.string(), value), z.array(value)]).describe('Keyed like `cmd`; an empty map is written as []');
 
-/** Every error answer (SPEC §2), and each failed sub-call in `batch`. */
+/** Every error answer (docs/rest-api.md), and each failed sub-call in `batch`. */
 export const ERROR_BODY = z.strictObject({
   error: z.string(),
   error_description: z.string(),
@@ -65,7 +65,7 @@ export const RESULT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   }),
 };
 
-/** The producer's answer (SPEC §4). */
+/** The producer's answer (docs/producer.md). */
 export const PUBLISH_RESULT = z.strictObject({
   deliveries_queued: z.number().int().min(0),
   notifications_queued: z.number().int().min(0),
@@ -116,7 +116,7 @@ const queueFigures = z.strictObject({
   oldest_age: z.number().int().min(0).nullable(),
 });
 
-/** The envelope of a successful call (SPEC §2). */
+/** The envelope of a successful call (docs/rest-api.md). */
 export function successEnvelope(method: string): z.ZodType {
   const result = method === PRODUCER ? PUBLISH_RESULT : RESULT_SCHEMAS[method];
   if (!result) throw new Error(`no result schema for ${method}`);

@@ -9,7 +9,7 @@ import type { ClaimCandidate, ClaimOptions, ClaimOutcome, JournalStore, JournalW
 import { queryAll } from './query-all';
 
 /**
- * Journal table: the offline queues (SPEC §5). One partition per queue.
+ * Journal table: the offline queues (docs/journal.md). One partition per queue.
  *
  * | item                 | pk                                    | sk                             | ord (index byOrder) |
  * |----------------------|---------------------------------------|--------------------------------|---------------------|
