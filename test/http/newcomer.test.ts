@@ -143,4 +143,26 @@ describe('the newcomer path', () => {
       handler.stop();
     }
   });
+
+  it('admin CLI: help in three spellings, and errors that say what to do', async () => {
+    const admin = (args: string[], dir = dataDir) => runGroup('npm', ['run', '-s', 'admin', '--', ...args], developerEnv({ DATA_DIR: dir }), 90_000);
+    for (const help of [['-h'], ['--help'], ['help']]) {
+      const shown = await admin(help);
+      expect({ help, code: shown.code, usage: shown.stdout.startsWith('Usage: npm run -s admin -- <command>') }).toEqual({ help, code: 0, usage: true });
+      expect(shown.stdout).toContain('list       [--member-id <32 hex>]');
+    }
+    const upper = await admin(['list', '--member-id', 'ABCDEF0123456789ABCDEF0123456789']);
+    expect(upper).toMatchObject({ code: 2, stderr: expect.stringContaining('lower case: abcdef0123456789abcdef0123456789') });
+
+    // Another DATA_DIR than npm start's: the CLI says so, and an unknown portal is named, not "[]".
+    const otherDir = mkdtempSync(join(tmpdir(), 'b24-other-'));
+    try {
+      const unknown = await admin(['deliveries', '--member-id', 'f'.repeat(32), '--client-id', 'local.app1'], otherDir);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain(`No running stack uses DATA_DIR ${otherDir}`);
+      expect(unknown.stderr).toContain(`Portal ${'f'.repeat(32)} is not installed here`);
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
 });
