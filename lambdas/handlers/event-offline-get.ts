@@ -34,7 +34,7 @@ export const method: RestMethod<typeof params> = {
       now,
     );
     recordQueueDepth(queue.pending, queue.oldest_age);
-    // Beyond Bitrix24: the queue's figures next to the result (README, "event.offline.get").
+    // Beyond Bitrix24: the queue's figures next to the result (docs/journal.md, "the queue's figures").
     return { result, extra: { queue } };
   },
 };
