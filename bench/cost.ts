@@ -2,7 +2,7 @@ import { round } from './bundles';
 
 /**
  * AWS on-demand prices (us-east-1, USD) used for the estimate. Change them here for another
- * region; the README's table is produced with these.
+ * region; the cost table in docs/benchmarks.md is produced with these.
  */
 export const PRICES = {
   dynamodbPerMillionWrite: 0.625,

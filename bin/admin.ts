@@ -12,30 +12,36 @@ import { addWebhook, listWebhooks, removeWebhook } from '../lambdas/usecases/web
 import { chooseEngine, engineDataDir, ensureTables, freePort, startDynamo, type DynamoLocal } from '../local/dynamodb';
 import { claimDataDir, LOCAL_TABLES, liveRuntime } from '../local/stack';
 
-const USAGE = `Usage: npm run admin -- <command> [options]
+const USAGE = `Usage: npm run -s admin -- <command> [options]      (help: -h, --help or help)
 
 Commands:
   install    --member-id <32 hex> --domain <host> --client-id <id> --user-id <n>
              [--admin] [--scope crm,task,user] [--handler-host <host>]... [--status L|F|D|T|P]
-             [--client-secret <secret>] [--install-handler <url>]
+             [--client-secret <secret>] [--install-handler <url>] [--change-domain]
              Installs the application on the portal (both created on first use) and prints
              the user's credentials as JSON. With an install handler (kept for later installs),
-             ONAPPINSTALL is sent to it.
+             ONAPPINSTALL is sent to it. A known portal keeps its domain: another --domain is
+             refused unless --change-domain is given.
   uninstall  --member-id <32 hex> --client-id <id>
              Sends ONAPPUNINSTALL to the application's ONAPPUNINSTALL handlers, then removes the
              installation, its bindings, journal queues and every credential.
   list       [--member-id <32 hex>]
-             Lists installations.
+             Lists installations (portal, domain, application, users, connectors).
   webhook add --member-id <32 hex> --event <EVENT>... --handler <url>
   webhook list [--member-id <32 hex>]
   webhook remove --member-id <32 hex> --webhook-id <webhook.…>
              Outgoing webhooks: a URL subscribed to a portal's events without an application;
-             deliveries carry no tokens (see README, "Outgoing webhooks").
+             deliveries carry no tokens (docs/delivery.md, "Outgoing webhooks").
   deliveries --member-id <32 hex> --client-id <id> [--limit <n>]
              The application's latest online delivery attempts, newest first (status,
              latency, error), kept for ATTEMPT_RETENTION_DAYS.
+  help       This text.
 
-Target (default: the local stack of DATA_DIR, ./.local; started for the command if not running):
+<32 hex>: a portal's member_id, 32 lower-case hex characters (0-9, a-f).
+
+Target (default: the local stack of DATA_DIR, ./.local): the CLI uses the stack \`npm start\` runs
+on the same DATA_DIR; give the CLI the DATA_DIR you gave \`npm start\`. When none runs there, it
+starts DynamoDB Local on that directory for the command and says so on stderr.
   --registry-table, --bindings-table, --journal-table  deployed table names (stack outputs);
                                                        or TABLE_REGISTRY, TABLE_BINDINGS, TABLE_JOURNAL
   --deliveries-table                                   for deliveries; or TABLE_DELIVERIES
@@ -105,6 +111,11 @@ async function openTarget(flags: Record<string, string | boolean | string[] | un
   let dynamo: DynamoLocal | undefined;
   let endpoint = running?.dynamodb_endpoint;
   if (!endpoint) {
+    // Said on stderr, so that a DATA_DIR other than the running stack's is not a silent trap.
+    process.stderr.write(
+      `No running stack uses DATA_DIR ${dataDir}: starting DynamoDB Local on it for this command. ` +
+        'If `npm start` runs with another DATA_DIR, give the CLI the same one (DATA_DIR=… npm run -s admin -- …).\n',
+    );
     claimDataDir(dataDir);
     const { engine } = chooseEngine();
     dynamo = await startDynamo({ engine, port: await freePort(), path: engineDataDir(dataDir, engine) });
@@ -144,44 +155,78 @@ function fail(message: string): never {
 
 class UsageError extends Error {}
 
+/** The command named something that does not exist: exit 1 with the message, no usage text. */
+class NotFound extends Error {}
+
+/** What each checked flag must look like, said in the error. */
+const FORMATS: Record<string, string> = {
+  'member-id': '32 lower-case hex characters (0-9, a-f)',
+  'client-id': 'letters, digits, ".", "_" or "-", at most 100',
+  'user-id': 'a positive integer',
+  domain: 'a host name such as portal.example.com',
+  'webhook-id': 'webhook. and 12 hex characters, as `webhook list` prints it',
+};
+
+function wrongFormat(name: string, value: string): never {
+  const hint = name === 'member-id' && /^[0-9a-fA-F]{32}$/.test(value) ? `; write it in lower case: ${value.toLowerCase()}` : '';
+  fail(`--${name} has a wrong format: ${value} (expected ${FORMATS[name] ?? 'another value'}${hint})`);
+}
+
 function required(flags: Record<string, unknown>, name: string, pattern?: RegExp): string {
   const value = flags[name];
   if (typeof value !== 'string' || value === '') fail(`--${name} is required`);
-  if (pattern && !pattern.test(value)) fail(`--${name} has a wrong format: ${value}`);
+  if (pattern && !pattern.test(value)) wrongFormat(name, value);
   return value;
 }
 
+function optionalMemberId(value: string | undefined): string | undefined {
+  if (value !== undefined && !MEMBER_ID.test(value)) wrongFormat('member-id', value);
+  return value;
+}
+
+const OPTIONS = {
+  'member-id': { type: 'string' },
+  domain: { type: 'string' },
+  'client-id': { type: 'string' },
+  'user-id': { type: 'string' },
+  admin: { type: 'boolean', default: false },
+  scope: { type: 'string' },
+  'handler-host': { type: 'string', multiple: true },
+  status: { type: 'string' },
+  'client-secret': { type: 'string' },
+  'change-domain': { type: 'boolean', default: false },
+  'registry-table': { type: 'string' },
+  'bindings-table': { type: 'string' },
+  'journal-table': { type: 'string' },
+  'deliveries-table': { type: 'string' },
+  'delivery-queue-url': { type: 'string' },
+  'install-handler': { type: 'string' },
+  event: { type: 'string', multiple: true },
+  handler: { type: 'string' },
+  'webhook-id': { type: 'string' },
+  limit: { type: 'string' },
+  region: { type: 'string' },
+  'public-url': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** util.parseArgs, with its messages (written for programmers) turned into a usage error. */
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    const option = /'(-{1,2}[^'\s]+)/.exec(error instanceof Error ? error.message : '')?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') fail(`unknown option ${option ?? ''}`.trim());
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') fail(`${option ?? 'an option'} needs a value (write the value after it, e.g. --member-id 0123…)`);
+    fail(error instanceof Error ? error.message : String(error));
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'member-id': { type: 'string' },
-      domain: { type: 'string' },
-      'client-id': { type: 'string' },
-      'user-id': { type: 'string' },
-      admin: { type: 'boolean', default: false },
-      scope: { type: 'string' },
-      'handler-host': { type: 'string', multiple: true },
-      status: { type: 'string' },
-      'client-secret': { type: 'string' },
-      'registry-table': { type: 'string' },
-      'bindings-table': { type: 'string' },
-      'journal-table': { type: 'string' },
-      'deliveries-table': { type: 'string' },
-      'delivery-queue-url': { type: 'string' },
-      'install-handler': { type: 'string' },
-      event: { type: 'string', multiple: true },
-      handler: { type: 'string' },
-      'webhook-id': { type: 'string' },
-      limit: { type: 'string' },
-      region: { type: 'string' },
-      'public-url': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const { positionals, values } = parseCommandLine(argv);
   const command = positionals[0];
-  if (values.help || !command) {
+  if (values.help || !command || command === 'help') {
     process.stdout.write(USAGE);
     return;
   }
@@ -210,6 +255,7 @@ async function main(argv: string[]): Promise<void> {
           ...(status ? { status: status as AppStatus } : {}),
           ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}),
           ...(values['install-handler'] ? { installHandler: values['install-handler'] } : {}),
+          ...(values['change-domain'] ? { changeDomain: true } : {}),
         },
         Date.now(),
       );
@@ -222,8 +268,7 @@ async function main(argv: string[]): Promise<void> {
     const clientId = required(values, 'client-id', CLIENT_ID);
     run = (deps) => uninstall(deps, memberId, clientId);
   } else if (command === 'list') {
-    const memberId = values['member-id'];
-    if (memberId !== undefined && !MEMBER_ID.test(memberId)) fail('--member-id must be 32 hex characters');
+    const memberId = optionalMemberId(values['member-id']);
     run = (deps) => listInstallations(deps, memberId);
   } else if (command === 'webhook') {
     const action = positionals[1];
@@ -234,15 +279,14 @@ async function main(argv: string[]): Promise<void> {
       if (events.length === 0) fail('--event is required (once per event)');
       run = (deps) => addWebhook(deps, { memberId, events, handler }, Date.now());
     } else if (action === 'list') {
-      const memberId = values['member-id'];
-      if (memberId !== undefined && !MEMBER_ID.test(memberId)) fail('--member-id must be 32 hex characters');
+      const memberId = optionalMemberId(values['member-id']);
       run = (deps) => listWebhooks(deps, memberId);
     } else if (action === 'remove') {
       const memberId = required(values, 'member-id', MEMBER_ID);
       const webhookId = required(values, 'webhook-id', /^webhook\.[0-9a-f]{12}$/);
       run = (deps) => removeWebhook(deps, memberId, webhookId);
     } else {
-      fail('webhook needs add, list or remove');
+      fail(`webhook needs add, list or remove${action ? `, not ${action}` : ''}`);
     }
   } else if (command === 'deliveries') {
     const memberId = required(values, 'member-id', MEMBER_ID);
@@ -251,10 +295,15 @@ async function main(argv: string[]): Promise<void> {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail('--limit must be an integer from 1 to 1000');
     run = async (deps) => {
       if (deps.deliveriesTable === NO_DELIVERIES_TABLE) fail('--deliveries-table (or TABLE_DELIVERIES) is required for a deployed stack');
+      // An empty list must mean "no attempts", not "wrong portal or application".
+      if (!(await deps.registry.getPortal(memberId))) throw new NotFound(`Portal ${memberId} is not installed here (npm run -s admin -- list shows the installations)`);
+      if (!(await deps.registry.getInstallation(memberId, clientId))) {
+        throw new NotFound(`Application ${clientId} is not installed on portal ${memberId} (npm run -s admin -- list --member-id ${memberId} shows its applications)`);
+      }
       return (await deps.deliveryLog.listAttempts(memberId, clientId, limit)).map((a: DeliveryAttempt) => ({ ...a, at: new Date(a.at).toISOString() }));
     };
   } else {
-    fail(`unknown command ${command}`);
+    fail(`unknown command ${command} (commands: install, uninstall, list, webhook, deliveries, help)`);
   }
 
   const target = await openTarget(values);
@@ -266,7 +315,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) process.stderr.write(`${error.message}\n\n${USAGE}`);
+  if (error instanceof UsageError) process.stderr.write(`${error.message}\n\nRun \`npm run -s admin -- help\` for every command and option.\n`);
   else if (error instanceof BitrixError) process.stderr.write(`${error.description}\n`);
   else process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(error instanceof UsageError ? 2 : 1);

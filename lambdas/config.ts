@@ -23,7 +23,7 @@ const schema = z.object({
   PRODUCER_KEY: z.string().min(16).optional(),
   /** Optional JSON file `{ "events": { "NAME": "scope" } }` that extends the event catalog. */
   EVENT_CATALOG_FILE: z.string().min(1).optional(),
-  /** Claimed journal records expire after this many seconds (SPEC §5). */
+  /** Claimed journal records expire after this many seconds (docs/journal.md). */
   CLAIM_LIFETIME_SECONDS: z.coerce.number().int().positive().default(30 * 24 * 3600),
   /** SQS endpoint override (the local emulator); unset on AWS. */
   SQS_ENDPOINT: z.url().optional(),
@@ -51,9 +51,9 @@ const schema = z.object({
   SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
   /** Delivery attempts are kept this many days. */
   ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(7),
-  /** Largest request body accepted, in bytes (SPEC §8). */
+  /** Largest request body accepted, in bytes (docs/limits.md). */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
-  /** Per-application leaky bucket (SPEC §8): drain rate per second (0 = no limit) and size; Bitrix24's 2 and 50 by default. */
+  /** Per-application leaky bucket (docs/limits.md): drain rate per second (0 = no limit) and size; Bitrix24's 2 and 50 by default. */
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(BITRIX_RATE_LIMIT.perSecond),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(BITRIX_RATE_LIMIT.burst),
 });

@@ -14,13 +14,13 @@ import { DELIVERY_FUNCTION_TIMEOUT_SECONDS, type Storage, type TableName } from 
 /** Deployment settings (CDK context, bin/app.ts). */
 export interface ServiceSettings {
   stage: string;
-  /** Seconds a claimed journal record lives (SPEC §5). */
+  /** Seconds a claimed journal record lives (docs/journal.md). */
   claimLifetimeSeconds?: number;
   /** Delivery attempts after the first (0 = no retry, as Bitrix24). */
   deliveryRetries?: number;
   /** Deliver to private addresses too (only for handlers inside a private network). */
   handlerAllowPrivate?: boolean;
-  /** Each application's leaky bucket (SPEC §8); Bitrix24's 2 per second and 50 when unset. */
+  /** Each application's leaky bucket (docs/limits.md); Bitrix24's 2 per second and 50 when unset. */
   rateLimitPerSecond?: number;
   rateLimitBurst?: number;
 }
@@ -93,11 +93,13 @@ export class Service extends Construct {
         api.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.POST], integration });
       }
     }
-    // Other spellings and a trailing "/" (SPEC §2): a 308 to the canonical route.
+    // Other spellings and a trailing "/" (docs/rest-api.md): a 308 to the canonical route.
     const fallback = fn('RestFallback', restFallbackEntry().file, { memorySize: 128 });
-    api.addRoutes({ path: '/rest/{proxy+}', methods: [HttpMethod.ANY], integration: new HttpLambdaIntegration('RestFallbackIntegration', fallback) });
+    const fallbackIntegration = new HttpLambdaIntegration('RestFallbackIntegration', fallback);
+    api.addRoutes({ path: '/rest/{proxy+}', methods: [HttpMethod.ANY], integration: fallbackIntegration });
+    api.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration: fallbackIntegration }); // liveness, the same tiny function
 
-    // ONOFFLINEEVENT (SPEC §7): the notifier sends trailing notifications; EventBridge Scheduler
+    // ONOFFLINEEVENT (docs/notifications.md): the notifier sends trailing notifications; EventBridge Scheduler
     // invokes it through a role that may invoke only it; publish creates the one-time schedules.
     const notifier = fn('Notify', handlerEntry('notify').file);
     tables.registry.grantReadData(notifier);
@@ -143,7 +145,7 @@ export class Service extends Construct {
     storage.deadLetterQueue.grantSendMessages(this.deliver); // exhausted retries are parked
     this.deliver.addEventSource(new SqsEventSource(storage.deliveryQueue, { batchSize: 10, reportBatchItemFailures: true }));
 
-    // OAuth refresh (SPEC §1): GET or POST. HTTP API routes cannot end in "/", so the SDKs'
+    // OAuth refresh (docs/rest-api.md): GET or POST. HTTP API routes cannot end in "/", so the SDKs'
     // `/oauth/token/` reaches the function through the proxy route, which checks the path.
     const oauth = fn('OAuthToken', handlerEntry('oauth-token').file);
     tables.registry.grantReadWriteData(oauth);

@@ -18,7 +18,7 @@ export type TableName = TableSpec['name'];
  */
 export class Storage extends Construct {
   readonly tables: Record<TableName, Table>;
-  /** Online deliveries (SPEC §6), and where exhausted or malformed ones are parked. */
+  /** Online deliveries (docs/delivery.md), and where exhausted or malformed ones are parked. */
   readonly deliveryQueue: Queue;
   readonly deadLetterQueue: Queue;
 

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { errors } from '../lambdas/domain/errors';
+import { healthResponse } from '../lambdas/handlers/health';
 import { restEntry } from '../lambdas/handlers/rest';
 import { restMethods } from '../lambdas/method-list';
 import { parseRestPath } from '../lambdas/wire/request';
@@ -85,6 +86,10 @@ export function createLocalServer(options: LocalServerOptions): Server {
     } else if (url.pathname.replace(/\/+$/, '').toLowerCase() === '/oauth/token' && (method === 'GET' || method === 'POST')) {
       routeKey = `${method} /oauth/token`;
       entry = OAUTH_TOKEN;
+    } else if (url.pathname.replace(/\/+$/, '') === '/health' && method === 'GET') {
+      await drain(req);
+      send(res, healthResponse());
+      return;
     } else if (url.pathname === '/openapi.json' && (method === 'GET' || method === 'HEAD')) {
       await drain(req);
       const body = await openApiFor(options.publicUrl ?? `${options.tls ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`);

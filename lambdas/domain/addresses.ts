@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 
 /**
- * Which addresses a handler may be delivered to (SPEC §6, SSRF guard). Only public unicast
+ * Which addresses a handler may be delivered to (docs/delivery.md, SSRF guard). Only public unicast
  * addresses pass. Refused: loopback, private (RFC 1918, IPv6 unique local), link-local
  * (which holds the cloud metadata address 169.254.169.254), carrier-grade NAT, multicast,
  * broadcast, unspecified, reserved and documentation ranges. IPv6 forms that embed an IPv4

@@ -2,7 +2,7 @@ import type { EventCatalog } from './catalog';
 import { errors } from './errors';
 import type { Binding, BindingOptions, Caller } from './model';
 
-/** The event that announces new offline records (SPEC §7). */
+/** The event that announces new offline records (docs/notifications.md). */
 export const OFFLINE_NOTIFICATION_EVENT = 'ONOFFLINEEVENT';
 export const DEFAULT_MIN_TIMEOUT = 1;
 /** One day: a longer quiet window would rather be polling. */
@@ -22,7 +22,7 @@ export interface BindRequest {
 export type NewBinding = Omit<Binding, 'id' | 'createdAt'>;
 
 /**
- * Applies every rule of `event.bind` (SPEC §3) and returns the binding to store.
+ * Applies every rule of `event.bind` (docs/rest-api.md) and returns the binding to store.
  * Throws the Bitrix error of the first rule broken.
  */
 export function planBinding(caller: Caller, request: BindRequest, catalog: EventCatalog): NewBinding {
@@ -91,7 +91,7 @@ function bindingOptions(event: string, options: BindRequest['options']): Binding
 /**
  * The handler must be an http(s) URL whose host has a dot (no `localhost`, no bare names)
  * and, when the application declares hosts, is one of them or a subdomain of one.
- * Addresses are checked again at delivery time (SSRF guard, SPEC §6).
+ * Addresses are checked again at delivery time (SSRF guard, docs/delivery.md).
  */
 export function checkHandlerUrl(handler: string, allowedHosts: readonly string[]): void {
   let url: URL;
@@ -104,8 +104,12 @@ export function checkHandlerUrl(handler: string, allowedHosts: readonly string[]
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw errors.unsupportedProtocol();
   const host = url.hostname.toLowerCase().replace(/\.$/, '');
-  if (!host.includes('.') || host.endsWith('.localhost')) {
-    throw errors.wrongHandlerUrl('the host must be a public domain name');
+  if (host === 'localhost' || host.endsWith('.localhost')) {
+    // Refused by name, as on Bitrix24; the address itself may be allowed (HANDLER_ALLOW_PRIVATE).
+    throw errors.wrongHandlerUrl('localhost is refused as a host name: write the address, e.g. http://127.0.0.1:8080/…, which the local runtime accepts');
+  }
+  if (!host.includes('.')) {
+    throw errors.wrongHandlerUrl('the host must be a domain name with a dot, or an IPv4 address');
   }
   if (url.username !== '' || url.password !== '') throw errors.wrongHandlerUrl('credentials in the URL are not allowed');
   if (allowedHosts.length > 0) {
@@ -126,7 +130,7 @@ export interface UnbindRequest {
   connector?: string;
 }
 
-/** Which of an application's bindings of one event `event.unbind` removes (SPEC §3). */
+/** Which of an application's bindings of one event `event.unbind` removes (docs/rest-api.md). */
 export function unbindMatcher(caller: Caller, request: UnbindRequest): { event: string; matches: (b: Binding) => boolean } {
   const event = request.event.trim().toUpperCase();
   if (event === '') throw errors.argumentEmpty('event');

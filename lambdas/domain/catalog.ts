@@ -4,7 +4,7 @@ import builtIn from './catalog.json';
 export const GLOBAL_SCOPE = 'global';
 
 /**
- * The event catalog (SPEC §3): event name -> scope. It starts with the list in the
+ * The event catalog (docs/rest-api.md): event name -> scope. It starts with the list in the
  * Bitrix24 documentation; operators extend it with a JSON file of the same shape.
  */
 export class EventCatalog {

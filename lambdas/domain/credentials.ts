@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-/** Secrets are stored under their SHA-256; the secret itself is never stored (SPEC §1). */
+/** Secrets are stored under their SHA-256; the secret itself is never stored (docs/rest-api.md). */
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }

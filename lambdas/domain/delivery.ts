@@ -4,11 +4,11 @@ import type { DeliveryMessage } from './ports';
 import { httpBuildQuery } from './php-query';
 
 /**
- * What a delivery carries (SPEC §6) and how it is encoded and signed. Which events carry
+ * What a delivery carries (docs/delivery.md) and how it is encoded and signed. Which events carry
  * tokens is decided here and nowhere else.
  */
 
-/** Events whose `auth` also carries a `refresh_token` (SPEC §6). */
+/** Events whose `auth` also carries a `refresh_token` (docs/delivery.md). */
 const WITH_REFRESH_TOKEN = new Set(['ONAPPINSTALL', 'ONAPPUPDATE', 'ONAPPTEST', 'ONOFFLINEEVENT']);
 /** Events whose `auth` never carries user tokens. */
 const WITHOUT_TOKENS = new Set(['ONAPPUNINSTALL']);

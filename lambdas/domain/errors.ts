@@ -17,7 +17,14 @@ export class BitrixError extends Error {
 
 export const errors = {
   noAuth: () => new BitrixError('NO_AUTH_FOUND', 'Wrong authorization data'),
-  producerUnauthorized: () => new BitrixError('NO_AUTH_FOUND', 'Producer credentials are missing or wrong'),
+  /** Says where the credential comes from, so that a wrong key is fixed without reading the code. */
+  producerUnauthorized: (mode: 'key' | 'iam') =>
+    new BitrixError(
+      'NO_AUTH_FOUND',
+      mode === 'key'
+        ? 'Producer key missing or wrong: send Authorization: Bearer <key>, the key `npm start` prints and keeps in $DATA_DIR/producer-key (or PRODUCER_KEY)'
+        : 'Producer credentials missing: sign the request with SigV4 as an IAM principal allowed execute-api:Invoke on this route',
+    ),
   invalidToken: () => new BitrixError('invalid_token', 'The access token provided is invalid.'),
   expiredToken: () => new BitrixError('expired_token', 'The access token provided has expired.'),
   invalidCredentials: () => new BitrixError('INVALID_CREDENTIALS', 'Invalid request credentials'),

@@ -1,5 +1,5 @@
 /**
- * Slow-handler control (SPEC §6): each handler URL has a health record (recent latency and
+ * Slow-handler control (docs/delivery.md): each handler URL has a health record (recent latency and
  * failures in a row). A healthy handler is called as events come. A slow or failing one is
  * called at most once per `spacing`: deliveries that arrive sooner wait in the queue (SQS
  * delay), so the workers' time goes to healthy handlers. The spacing shrinks again as the

@@ -3,7 +3,7 @@ import { errors } from './errors';
 import type { JournalRecord } from './model';
 
 /**
- * Journal rules that need no storage (SPEC §5): the message id, filters, order and the
+ * Journal rules that need no storage (docs/journal.md): the message id, filters, order and the
  * record shape clients see. The repository applies them; tests check them against a model.
  */
 

@@ -1,9 +1,9 @@
 /**
- * The nouns of SPEC §1–§5, as plain data. Names follow the spec: portal, application,
+ * The nouns of docs/rest-api.md and docs/journal.md, as plain data. Names follow the docs: portal, application,
  * installation, credential, binding, journal record, process, connector.
  */
 
-/** Application status letters (SPEC §1). */
+/** Application status letters (docs/rest-api.md). */
 export type AppStatus = 'L' | 'F' | 'D' | 'T' | 'P';
 
 export interface Portal {
@@ -26,7 +26,7 @@ export interface Installation {
   status: AppStatus;
   /** Host names handler URLs must belong to; empty = any public host. */
   handlerHosts: string[];
-  /** The administrator who installed the application (SPEC §7 falls back to this user). */
+  /** The administrator who installed the application (docs/notifications.md falls back to this user). */
   installerUserId: number;
   /** Changes on every fresh install, so credentials of an uninstalled installation stop working. */
   generation: string;
@@ -91,7 +91,7 @@ export interface BindingOptions {
   format?: 'form' | 'json';
 }
 
-/** A journal record of an offline queue (SPEC §5). */
+/** A journal record of an offline queue (docs/journal.md). */
 export interface JournalRecord {
   id: number;
   /** Unix milliseconds of the last write. */

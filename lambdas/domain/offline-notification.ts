@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Binding } from './model';
 
 /**
- * ONOFFLINEEVENT (SPEC §7): "new offline records are waiting", sent to the application's
+ * ONOFFLINEEVENT (docs/notifications.md): "new offline records are waiting", sent to the application's
  * ONOFFLINEEVENT bindings as an online event, at most once per `minTimeout` seconds per
  * binding, and never lost: records written inside a window are announced by one trailing
  * notification at the window's end.

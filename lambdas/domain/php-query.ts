@@ -1,7 +1,7 @@
 /**
  * PHP's `http_build_query` (default arguments: no numeric prefix, `&`, RFC 1738) applied to
  * the value PHP's `json_decode($json, true)` makes of this value's JSON. Every form body the
- * service writes goes through here (SPEC §9), so a handler reading `$_REQUEST` sees what
+ * service writes goes through here (docs/core-methods.md), so a handler reading `$_REQUEST` sees what
  * Bitrix24 would have sent it: `true` → `1`, `false` → `0`, `null` and empty arrays left
  * out, nested keys `a[b][0]=…` with the brackets percent-encoded, space as `+`.
  *

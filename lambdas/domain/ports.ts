@@ -113,7 +113,7 @@ export interface JournalStore {
   deleteQueue(queue: QueueKey): Promise<number>;
 }
 
-/** One HTTP delivery to an online binding (SPEC §6); the worker builds the payload from it. */
+/** One HTTP delivery to an online binding (docs/delivery.md); the worker builds the payload from it. */
 export interface DeliveryMessage {
   memberId: string;
   clientId: string;
@@ -173,7 +173,7 @@ export interface DeliveryAttempt {
   at: number;
 }
 
-/** Handler health and the attempt log (SPEC §6). */
+/** Handler health and the attempt log (docs/delivery.md). */
 export interface DeliveryLog {
   getHealth(handler: string): Promise<HandlerHealth>;
   /** Stores a handler's health as of `now` (its row expires a month later). */

@@ -1,5 +1,5 @@
 /**
- * The per-application request limit (SPEC §8), as Bitrix24 documents it: a leaky bucket that
+ * The per-application request limit (docs/limits.md), as Bitrix24 documents it: a leaky bucket that
  * drains at `perSecond` requests per second and holds at most `burst`. A request that would
  * overflow it is refused with 503 QUERY_LIMIT_EXCEEDED; `batch` weighs as many requests as it
  * has commands.

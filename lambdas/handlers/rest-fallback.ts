@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { errors } from '../domain/errors';
 import { parseRestPath } from '../wire/request';
 import { CORS_HEADERS, errorResponse } from '../wire/response';
+import { healthResponse } from './health';
 
 export type FallbackHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -16,6 +17,8 @@ export type FallbackHandler = (event: APIGatewayProxyEventV2) => Promise<APIGate
  */
 export function restFallback(methodNames: ReadonlySet<string>): FallbackHandler {
   return async (event) => {
+    // Liveness (docs/rest-api.md, "Health"): the same tiny function serves GET /health.
+    if (event.rawPath.replace(/\/+$/, '') === '/health') return healthResponse();
     const path = parseRestPath(event.rawPath);
     if (!path || !methodNames.has(path.method)) return errorResponse(errors.methodNotFound());
     const json = /\.json\/?$/i.test(event.rawPath) ? '.json' : '';

@@ -3,7 +3,7 @@ import { errors } from '../domain/errors';
 import type { Caller } from '../domain/model';
 import type { RegistryStore } from '../domain/ports';
 
-/** The credential a request presented (SPEC §1–2). */
+/** The credential a request presented (docs/rest-api.md–2). */
 export type PresentedCredential =
   | { type: 'none' }
   | { type: 'token'; token: string }

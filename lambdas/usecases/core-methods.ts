@@ -5,7 +5,7 @@ import type { Caller } from '../domain/model';
 import { APP_VERSION, LANGUAGE_ID } from './installations';
 
 /**
- * The methods an application calls first (SPEC §9; api-reference/common/system/*.md,
+ * The methods an application calls first (docs/core-methods.md; api-reference/common/system/*.md,
  * api-reference/common/users/profile.md), served from what the service knows: the caller's
  * installation and scopes, the user and the admin flag, the method catalog and the clock.
  * Everything comes from the caller's own credential: no parameter names another portal or

@@ -50,7 +50,7 @@ function uninstalledInstallation(message: DeliveryMessage): Installation | undef
 }
 
 /**
- * One delivery to an online handler (SPEC §6):
+ * One delivery to an online handler (docs/delivery.md):
  * 1. The application must still be installed (else the delivery is dropped).
  * 2. A slow or failing handler is called at most once per its spacing: a delivery that comes
  *    sooner goes back to the queue with a delay, so this worker's time goes to healthy handlers.

@@ -31,6 +31,8 @@ export interface InstallRequest {
   clientSecret?: string;
   /** The application's install handler: it gets ONAPPINSTALL (kept for later installs). */
   installHandler?: string;
+  /** A known portal keeps its domain unless this says the new one replaces it. */
+  changeDomain?: boolean;
 }
 
 /**
@@ -47,7 +49,7 @@ export const DEFAULT_SCOPES = ['crm', 'task', 'user'];
 
 
 /**
- * The operator's `install` (SPEC §1, provisioning).
+ * The operator's `install` (docs/rest-api.md, provisioning).
  * 1. Create the portal and the application on first use (the client secret is generated or
  *    taken from the operator, and stored hashed).
  * 2. Create the installation, or update it, keeping its application token and generation.
@@ -59,6 +61,13 @@ export async function install(deps: InstallationDeps, request: InstallRequest, n
   const nowSeconds = Math.floor(now / 1000);
   // Bad input writes nothing: the install handler's URL is checked before the first write.
   if (request.installHandler) checkHandlerUrl(request.installHandler, request.handlerHosts ?? []);
+  // A typo in --domain must not move a portal: another domain is refused unless asked for.
+  const portal = await deps.registry.getPortal(request.memberId);
+  if (portal && portal.domain !== request.domain && !request.changeDomain) {
+    throw errors.badRequest(
+      `Portal ${request.memberId} is installed with domain ${portal.domain}, not ${request.domain}: give --domain ${portal.domain}, or add --change-domain to move the portal to ${request.domain}`,
+    );
+  }
   await deps.registry.putPortal({ memberId: request.memberId, domain: request.domain });
 
   let clientSecret: string | null = null;

@@ -28,7 +28,7 @@ export interface ApplicationChange {
 }
 
 /**
- * After a publish request (SPEC §7): each ONOFFLINEEVENT binding of every application that
+ * After a publish request (docs/notifications.md): each ONOFFLINEEVENT binding of every application that
  * got journal records is considered once (domain/offline-notification.ts). Returns how many
  * notifications were queued now; trailing ones are scheduled.
  */
@@ -89,7 +89,7 @@ async function hasPendingRecords(journal: JournalStore, installation: Installati
 }
 
 /**
- * The notification as an online delivery. Its tokens (SPEC §7) are for the binding's
+ * The notification as an online delivery. Its tokens (docs/notifications.md) are for the binding's
  * `auth_type` user, else the user who caused the records, else the installing administrator,
  * so the handler can call event.offline.get at once.
  */

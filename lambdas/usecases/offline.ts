@@ -16,7 +16,7 @@ import { firstInOrder, keysOnlyWalk, type PendingReader } from '../domain/pendin
 import type { ClaimCandidate, JournalStore } from '../domain/ports';
 import { requireAdmin } from './authenticate';
 
-/** The offline methods (SPEC §5): administrator only, on the caller's own queue. */
+/** The offline methods (docs/journal.md): administrator only, on the caller's own queue. */
 
 export const LIST_PAGE_SIZE = 50;
 export const DEFAULT_GET_LIMIT = 50;

@@ -39,7 +39,7 @@ export interface PublishDeps extends NotificationDeps {
 }
 
 /**
- * The producer's publish (SPEC §4).
+ * The producer's publish (docs/producer.md).
  * 1. Check the whole request first (portal known, every event in the catalog), so a bad
  *    request writes nothing.
  * 2. Read the bindings of each distinct event once.
@@ -47,7 +47,7 @@ export interface PublishDeps extends NotificationDeps {
  *    unless the initiator is that application through that connector (it caused the change).
  * 4. Within one request, later writes of the same object win: one write per (queue, MESSAGE_ID).
  * 5. Write the journal queues, then queue the deliveries.
- * 6. Consider the ONOFFLINEEVENT bindings of each application that got records (SPEC §7).
+ * 6. Consider the ONOFFLINEEVENT bindings of each application that got records (docs/notifications.md).
  */
 export async function publish(deps: PublishDeps, request: PublishRequest, now: number): Promise<PublishResult> {
   const portal = await deps.registry.getPortal(request.memberId);

@@ -3,7 +3,7 @@ import { deliveryFor } from '../domain/delivery';
 import type { BindingStore, DeliveryQueue } from '../domain/ports';
 import { LANGUAGE_ID } from './installations';
 
-/** Events the event service raises itself (SPEC §3, §6; seeds 004). */
+/** Events the event service raises itself (docs/delivery.md, "Application lifecycle"; Bitrix24's ONAPPINSTALL and ONAPPTEST documentation). */
 export const TEST_EVENT = 'ONAPPTEST';
 
 /**

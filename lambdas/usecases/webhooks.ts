@@ -8,7 +8,7 @@ import type { Installation } from '../domain/model';
 import type { BindingStore, RegistryStore } from '../domain/ports';
 
 /**
- * Outgoing webhooks (SPEC §3, §6): an operator subscribes a URL to events of a portal without
+ * Outgoing webhooks (docs/delivery.md): an operator subscribes a URL to events of a portal without
  * any application. A webhook is an installation of kind `webhook` (client id
  * `webhook.<12 hex>`) with its own application token and signing secret and one online
  * binding per event, so publish, the queue, the worker, handler health and the address guard

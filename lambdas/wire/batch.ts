@@ -5,7 +5,7 @@ import { lowerCaseKeys, PHP_STYLE } from './request';
 import { errorBody, timeBlock, toBitrixError } from './response';
 import { argumentError, type MethodContext } from './rest-method';
 
-/** Sub-calls per batch (SPEC §2, as Bitrix24). */
+/** Sub-calls per batch (docs/rest-api.md, as Bitrix24). */
 export const MAX_BATCH_COMMANDS = 50;
 
 type Keyed<T> = Record<string, T> | T[];
@@ -19,7 +19,7 @@ export interface BatchResult {
 }
 
 /**
- * `batch` (SPEC §2): runs up to 50 sub-calls written as `method?query` (PHP-style
+ * `batch` (docs/rest-api.md): runs up to 50 sub-calls written as `method?query` (PHP-style
  * parameters), in order, with the batch's caller. A failed sub-call fills `result_error`;
  * with `halt` the batch stops there. `$result[key]…` in a parameter value is replaced by that
  * part of an earlier sub-call's result. Empty maps are written `[]`, as Bitrix24's PHP does.

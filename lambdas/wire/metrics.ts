@@ -8,7 +8,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
  */
 export const metrics = new Metrics({ namespace: 'b24-event-hub', serviceName: 'b24-event-hub' });
 
-/** Each delivery attempt's outcome (SPEC §6), and the handler's latency when one answered. */
+/** Each delivery attempt's outcome (docs/delivery.md), and the handler's latency when one answered. */
 export function recordDelivery(outcome: { kind: string; latencyMs?: number }): void {
   const name = { delivered: 'DeliveriesSucceeded', failed: 'DeliveriesFailed', deferred: 'DeliveriesDeferred', dropped: 'DeliveriesDropped' }[outcome.kind] ?? 'DeliveriesOther';
   metrics.addMetric(name, MetricUnit.Count, 1);

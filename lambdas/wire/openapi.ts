@@ -16,7 +16,31 @@ import { ERROR_BODY, PUBLISH_RESULT, successEnvelope } from './shapes';
 const PRODUCER = 'producer.events';
 
 /** The documentation a clone has (docs/), linked from the document. */
-const DOCS = 'See docs/rest-api.md, docs/journal.md and docs/producer.md in the repository.';
+const DOCS = 'Documentation: docs/rest-api.md (every method and error), docs/producer.md, docs/journal.md and docs/delivery.md in the repository.';
+
+/** `/oauth/token`: a refresh token for a new token pair, in Bitrix24's OAuth shape (docs/rest-api.md). */
+export const OAUTH_TOKEN_PARAMS = z.object({
+  grant_type: z.literal('refresh_token'),
+  client_id: z.string().describe('The application (client_id)'),
+  client_secret: z.string().describe('The client secret `install` printed'),
+  refresh_token: z.string().describe('Works once: the answer carries the next one'),
+});
+export const OAUTH_TOKEN_RESULT = z.strictObject({
+  access_token: z.string(),
+  expires: z.number().int().describe('Unix seconds'),
+  expires_in: z.number().int(),
+  scope: z.string(),
+  domain: z.string(),
+  client_endpoint: z.string(),
+  server_endpoint: z.string(),
+  status: z.string(),
+  member_id: z.string(),
+  user_id: z.number().int(),
+  refresh_token: z.string(),
+});
+/** OAuth errors: `{"error", "error_description"}` with OAuth 2.0 codes. */
+const OAUTH_ERRORS = '`invalid_request`, `unsupported_grant_type`, `invalid_grant` (400); `invalid_client` (401)';
+export const HEALTH_RESULT = z.strictObject({ status: z.literal('ok') });
 
 const ERROR_STATUSES: Record<string, string> = {
   '400': 'ERROR_ARGUMENT, ERROR_EVENT_NOT_FOUND, ERROR_WRONG_HANDLER_URL, ERROR_UNSUPPORTED_PROTOCOL, ERROR_CORE, CODE_EMPTY (feature.get)',
@@ -127,13 +151,49 @@ export function openApiDocument(methods: readonly AnyRestMethod[], serverUrl?: s
       },
     },
   };
+  schemas.oauth_token_params = jsonSchema(OAUTH_TOKEN_PARAMS, 'input');
+  schemas.oauth_token_response = jsonSchema(OAUTH_TOKEN_RESULT, 'output');
+  const oauthOperation = (verb: 'get' | 'post') => ({
+    operationId: `oauth_token_${verb}`,
+    summary: 'Refresh an access token (Bitrix24 OAuth shape)',
+    tags: ['oauth'],
+    description: `Parameters in the query string${verb === 'post' ? ' or a form/JSON body' : ''}; \`/oauth/token/\` (trailing slash) works too. Not rate-limited. Errors: ${OAUTH_ERRORS}.`,
+    security: [],
+    ...(verb === 'get'
+      ? { parameters: Object.keys(OAUTH_TOKEN_PARAMS.shape).map((name) => ({ name, in: 'query', required: true, schema: { type: 'string' } })) }
+      : {
+          requestBody: {
+            content: {
+              'application/x-www-form-urlencoded': { schema: ref('oauth_token_params') },
+              'application/json': { schema: ref('oauth_token_params') },
+            },
+          },
+        }),
+    responses: {
+      '200': { description: 'A new token pair', content: { 'application/json': { schema: ref('oauth_token_response') } } },
+      '400': { description: 'invalid_request, unsupported_grant_type, invalid_grant', content: { 'application/json': { schema: ref('Error') } } },
+      '401': { description: 'invalid_client', content: { 'application/json': { schema: ref('Error') } } },
+    },
+  });
+  paths['/oauth/token'] = { get: oauthOperation('get'), post: oauthOperation('post') };
+  schemas.health_response = jsonSchema(HEALTH_RESULT, 'output');
+  paths['/health'] = {
+    get: {
+      operationId: 'health',
+      summary: 'Liveness: the HTTP front and a function answer',
+      tags: ['operations'],
+      description: 'No credentials, no storage read, no rate limit.',
+      security: [],
+      responses: { '200': { description: 'Alive', content: { 'application/json': { schema: ref('health_response') } } } },
+    },
+  };
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     info: {
       title: 'b24-event-hub',
       version: '1',
-      description: `The Bitrix24 REST event API (bindings, offline journal, batch) and the producer endpoint. ${DOCS}`,
+      description: `The Bitrix24 REST event API (bindings, offline journal, batch), the producer endpoint, the OAuth refresh and the health route. ${DOCS}`,
     },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     paths,

@@ -97,7 +97,7 @@ export const positiveInt = accepting(
 
 /**
  * A MESSAGE_ID to look for. Any string (or number) up to 128 characters: one that names no
- * record matches nothing, as on Bitrix24, whose own docs use `message_id: [2]` (SPEC §9).
+ * record matches nothing, as on Bitrix24, whose own docs use `message_id: [2]` (docs/core-methods.md).
  * Stored MESSAGE_IDs are lower-case hex, so the value is trimmed and lower-cased.
  */
 export const messageId = accepting(

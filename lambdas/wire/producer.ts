@@ -51,13 +51,13 @@ export interface ProducerAuth {
 
 function checkProducer(event: APIGatewayProxyEventV2, auth: ProducerAuth): void {
   if (auth.mode === 'iam') {
-    if (!(event as APIGatewayProxyEventV2WithIAMAuthorizer).requestContext?.authorizer?.iam) throw errors.producerUnauthorized();
+    if (!(event as APIGatewayProxyEventV2WithIAMAuthorizer).requestContext?.authorizer?.iam) throw errors.producerUnauthorized(auth.mode);
     return;
   }
   const presented = /^Bearer\s+(\S+)$/i.exec(header(event, 'authorization') ?? '')?.[1] ?? '';
   const a = Buffer.from(presented);
   const b = Buffer.from(auth.key ?? '');
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw errors.producerUnauthorized();
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw errors.producerUnauthorized(auth.mode);
 }
 
 /**

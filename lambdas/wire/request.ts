@@ -89,7 +89,7 @@ export function parseParams(event: APIGatewayProxyEventV2, maxBytes: number): Re
   return lowerCaseKeys({ ...query, ...body });
 }
 
-/** Parameter names are case-insensitive (SPEC §2): top-level names are lower-cased. */
+/** Parameter names are case-insensitive (docs/rest-api.md): top-level names are lower-cased. */
 export function lowerCaseKeys(params: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(params)) {

@@ -1,6 +1,6 @@
 import { installUser, postForm, postJson, publishEvents, startTestServer, type TestServer } from '../support/fixtures';
 
-/** `batch` (SPEC §2) through the local HTTP front: JSON and form bodies, halt, references, bounds. */
+/** `batch` (docs/rest-api.md) through the local HTTP front: JSON and form bodies, halt, references, bounds. */
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();

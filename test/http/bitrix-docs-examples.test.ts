@@ -1,7 +1,7 @@
 import { installUser, postJson, publishEvents, startTestServer, type InstalledUser, type TestServer } from '../support/fixtures';
 
 /**
- * SPEC §9: the cURL examples of the Bitrix24 REST docs (bitrix24/b24restdocs,
+ * docs/core-methods.md: the cURL examples of the Bitrix24 REST docs (bitrix24/b24restdocs,
  * api-reference/events/*.md and the core methods' pages), sent as they are written, with
  * their own values (placeholders such as `message_id: [2]` included), only `auth` replaced.
  * Each answer is the one the page shows for that call.

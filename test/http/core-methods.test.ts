@@ -2,7 +2,7 @@ import { restMethods } from '../../lambdas/method-list';
 import { get, installUser, postForm, postJson, startTestServer, type InstalledUser, type TestServer } from '../support/fixtures';
 
 /**
- * SPEC §9: scope, methods, app.info, profile, feature.get, server.time answer from the
+ * docs/core-methods.md: scope, methods, app.info, profile, feature.get, server.time answer from the
  * caller's own installation, user and the clock, in Bitrix24's shapes; bad parameters are
  * Bitrix-style errors; nothing of another application or portal shows.
  */

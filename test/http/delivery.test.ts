@@ -11,7 +11,7 @@ import { get, installUser, postForm, publishEvents, type InstalledUser, type Tes
 import { startSink } from '../support/sink';
 
 /**
- * Online delivery end to end (SPEC §6): the local HTTP front, publish, this file's own SQS
+ * Online delivery end to end (docs/delivery.md): the local HTTP front, publish, this file's own SQS
  * queue on the emulator, the delivery handler driven by the local poller as Lambda's event
  * source mapping would, and real HTTP handlers on loopback.
  */

@@ -2,7 +2,7 @@ import { wiring } from '../support/wiring';
 import { installUser, postJson, publishEvents, startTestServer, type InstalledUser, type TestServer } from '../support/fixtures';
 
 /**
- * Tenant isolation (SPEC §8): every query is scoped by the (portal, application) of the
+ * Tenant isolation (docs/limits.md): every query is scoped by the (portal, application) of the
  * credential. An application that names another tenant's portal, application, process or
  * records in its parameters reaches nothing of theirs.
  */

@@ -9,7 +9,7 @@ import { get, installUser, postForm, postJson, publishEvents } from '../support/
 import { startSink, type Sink } from '../support/sink';
 
 /**
- * What operators see (SPEC §8, issue 9): every log line is structured JSON carrying the
+ * What operators see (docs/limits.md, issue 9): every log line is structured JSON carrying the
  * request id; deliveries and offline queue depth are CloudWatch metrics (embedded metric
  * format); and no credential or secret ever reaches a log line, whatever the flow.
  */

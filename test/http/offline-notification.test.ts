@@ -4,7 +4,7 @@ import { installUser, postForm, publishEvents, type InstalledUser } from '../sup
 import { startSink, type Received, type Sink } from '../support/sink';
 
 /**
- * ONOFFLINEEVENT end to end (SPEC §7): publish through the HTTP front, the throttle in
+ * ONOFFLINEEVENT end to end (docs/notifications.md): publish through the HTTP front, the throttle in
  * DynamoDB Local, trailing notifications scheduled in DynamoDB Local and fired by the local
  * scheduler, delivery through SQS and the worker to a real HTTP handler.
  */

@@ -89,7 +89,7 @@ describe('openapi.json', () => {
     await call('batch', { cmd: ['event.get'] });
     await call('event.unbind', { event: 'ONCRMDEALADD', handler: 'https://hooks.example.com/add' });
 
-    const refused = [
+    const refused: Reply[] = [
       await postJson(rest('event.bind'), { event: 'ONNOSUCHEVENT', handler: 'https://hooks.example.com/x' }),
       await postJson(rest('event.offline.get'), { limit: 'many' }),
       await postJson(`${server.url}/rest/event.get?auth=${'0'.repeat(32)}`, {}),
@@ -97,7 +97,21 @@ describe('openapi.json', () => {
       await postForm(rest('event.bind'), `event=${'x'.repeat(2 * 1024 * 1024)}`),
       await postJson(`${server.url}/producer/events`, { member_id: app.memberId, events: [] }),
     ];
-    expect(refused.map((r) => r.status)).toEqual([400, 400, 401, 404, 413, 401]);
+    // The OAuth refresh (GET and POST) and the health route answer what the document says.
+    const oauth = { grant_type: 'refresh_token', client_id: app.clientId, client_secret: app.clientSecret!, refresh_token: app.refreshToken };
+    conforms('oauth_token_params', oauth);
+    const refreshed = await get(`${server.url}/oauth/token/?${new URLSearchParams(oauth).toString()}`);
+    expect(refreshed.status).toBe(200);
+    conforms('oauth_token_response', refreshed.body);
+    const again = await postForm(`${server.url}/oauth/token`, new URLSearchParams({ ...oauth, refresh_token: refreshed.body.refresh_token as string }).toString());
+    expect(again.status).toBe(200);
+    conforms('oauth_token_response', again.body);
+    const health = await get(`${server.url}/health`);
+    expect(health).toMatchObject({ status: 200, body: { status: 'ok' } });
+    conforms('health_response', health.body);
+
+    refused.push(await get(`${server.url}/oauth/token?${new URLSearchParams(oauth).toString()}`)); // used up
+    expect(refused.map((r) => r.status)).toEqual([400, 400, 401, 404, 413, 401, 400]);
     for (const reply of refused) conforms('Error', reply.body);
   });
 });

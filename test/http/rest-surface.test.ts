@@ -370,7 +370,7 @@ describe('event.offline.get / clear / error over HTTP', () => {
     ['event.offline.clear', '', 'PROCESS_ID'],
     ['event.offline.clear', 'process_id=p&id[]=0', 'ID'],
     ['event.offline.clear', 'process_id=p&id[]=x', 'ID'],
-    // A message id that names nothing matches nothing (SPEC §9); only one over the bound is refused.
+    // A message id that names nothing matches nothing (docs/core-methods.md); only one over the bound is refused.
     ['event.offline.clear', `process_id=p&message_id[]=${'x'.repeat(129)}`, 'MESSAGE_ID'],
     ['event.offline.error', 'process_id=p', 'MESSAGE_ID'],
     ['event.offline.error', 'message_id[]=' + 'a'.repeat(32), 'PROCESS_ID'],

@@ -9,7 +9,7 @@ import { installUser, newClientId, newMemberId, postForm, publishEvents } from '
 import { startSink, type Received } from '../support/sink';
 
 /**
- * Events the service raises itself (SPEC §3, §6; seeds 004) and outgoing webhooks, end to
+ * Events the service raises itself (docs/delivery.md, "Application lifecycle"; Bitrix24's ONAPPINSTALL and ONAPPTEST documentation) and outgoing webhooks, end to
  * end: use case → SQS → worker → a real HTTP handler. Asserts the exact `auth` keys.
  */
 let harness: DeliveryHarness;

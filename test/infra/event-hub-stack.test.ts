@@ -79,6 +79,14 @@ describe('EventHubStack', () => {
     }
   });
 
+  it('routes GET /health, without authorization, to the small REST fallback function', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as { Properties: { RouteKey: string; AuthorizationType?: string; Target: unknown } }[];
+    const health = routes.find((r) => r.Properties.RouteKey === 'GET /health')!;
+    const fallback = routes.find((r) => r.Properties.RouteKey === 'ANY /rest/{proxy+}')!;
+    expect(health.Properties.AuthorizationType).toBe('NONE');
+    expect(health.Properties.Target).toEqual(fallback.Properties.Target);
+  });
+
   it('feeds the delivery worker from SQS in batches of 10 with partial batch failures, and parks poison in a DLQ', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
     template.hasResourceProperties('AWS::SQS::Queue', {

@@ -82,3 +82,19 @@ describe('uninstall', () => {
     await expect(authenticate(w.registry, { type: 'token', token: app.accessToken }, now())).rejects.toMatchObject({ code: 'invalid_token' });
   });
 });
+
+describe('install on a known portal', () => {
+  it('refuses another domain, naming the stored one and --change-domain, and moves the portal only when asked', async () => {
+    const app = await installUser({ domain: 'first.example.com' });
+    await expect(installUser({ memberId: app.memberId, clientId: app.clientId, domain: 'typo.example.com' })).rejects.toMatchObject({
+      code: 'ERROR_ARGUMENT',
+      description: expect.stringMatching(/installed with domain first\.example\.com.*--domain first\.example\.com.*--change-domain/),
+    });
+    expect(await wiring().registry.getPortal(app.memberId)).toEqual({ memberId: app.memberId, domain: 'first.example.com' });
+
+    await installUser({ memberId: app.memberId, clientId: app.clientId, domain: 'second.example.com', changeDomain: true });
+    expect(await wiring().registry.getPortal(app.memberId)).toEqual({ memberId: app.memberId, domain: 'second.example.com' });
+    // The same domain again needs nothing more.
+    await installUser({ memberId: app.memberId, clientId: app.clientId, domain: 'second.example.com' });
+  });
+});

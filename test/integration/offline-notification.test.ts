@@ -8,7 +8,7 @@ import { installUser, type InstalledUser } from '../support/fixtures';
 import { RecordingDeliveryQueue } from '../support/recording-delivery-queue';
 
 /**
- * The ONOFFLINEEVENT throttle (SPEC §7) on DynamoDB Local, driven by a fake clock: every
+ * The ONOFFLINEEVENT throttle (docs/notifications.md) on DynamoDB Local, driven by a fake clock: every
  * decision takes `now` as an argument, so the tests walk through windows without waiting.
  */
 class RecordingScheduler implements NotificationScheduler {

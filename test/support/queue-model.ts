@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { JournalRecord } from '../../lambdas/domain/model';
 
 /**
- * A plain model of SPEC §5's filter and order, written from the spec and independent of
+ * A plain model of docs/journal.md's filter and order, written from the docs and independent of
  * lambdas/domain/journal.ts: the property tests compare the service against it.
  */
 

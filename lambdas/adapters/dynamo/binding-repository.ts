@@ -15,7 +15,7 @@ import type { BindingStore } from '../../domain/ports';
  * | counter  | PORTAL#{member_id} | COUNTER                                     | –                           |
  *
  * The identity hash is SHA-256 of (offline, handler, user, connector): with the event and the
- * application in the key, a conditional put enforces SPEC §3's uniqueness with no extra read.
+ * application in the key, a conditional put enforces docs/rest-api.md's uniqueness with no extra read.
  *
  * Access patterns and cost:
  * - publish fan-out, bindings of (portal, event): Query pk, begins_with(sk, EV#{EVENT}#),

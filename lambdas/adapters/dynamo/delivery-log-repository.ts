@@ -5,7 +5,7 @@ import { HEALTHY, type HandlerHealth } from '../../domain/handler-health';
 import type { DeliveryAttempt, DeliveryLog } from '../../domain/ports';
 
 /**
- * Deliveries table: handler health and the attempt log (SPEC §6).
+ * Deliveries table: handler health and the attempt log (docs/delivery.md).
  *
  * | item          | pk                          | sk                                    |
  * |---------------|-----------------------------|---------------------------------------|

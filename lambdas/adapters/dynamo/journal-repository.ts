@@ -8,7 +8,7 @@ import type { JournalRecord, QueueKey } from '../../domain/model';
 import type { ClaimCandidate, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../domain/ports';
 
 /**
- * Journal table: the offline queues (SPEC §5). One partition per queue.
+ * Journal table: the offline queues (docs/journal.md). One partition per queue.
  *
  * | item                 | pk                                    | sk                             | ord (index byOrder) |
  * |----------------------|---------------------------------------|--------------------------------|---------------------|

@@ -135,6 +135,11 @@ describe('checkHandlerUrl', () => {
     expect(codeOf(() => checkHandlerUrl(url, [])).code).toBe(code);
   });
 
+  it('says how to reach a handler on this machine when the host is localhost', () => {
+    expect(codeOf(() => checkHandlerUrl('http://localhost:8080/b24', [])).description).toContain('http://127.0.0.1:8080/');
+    expect(() => checkHandlerUrl('http://127.0.0.1:8080/b24', [])).not.toThrow();
+  });
+
   it('accepts http and https public names', () => {
     expect(() => checkHandlerUrl('http://hooks.example.com:8080/h?x=1', [])).not.toThrow();
     expect(() => checkHandlerUrl('https://hooks.example.com/h', [])).not.toThrow();

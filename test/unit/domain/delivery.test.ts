@@ -12,7 +12,7 @@ const context = {
 };
 const tokens = { access_token: 'A'.repeat(64), expires: 1_800_000_000, expires_in: 3600, scope: 'crm,task', user_id: 7 };
 
-describe('delivery payload (SPEC §6)', () => {
+describe('delivery payload (docs/delivery.md)', () => {
   it('decides tokens in one place: user events carry an access token, application events a refresh token too, uninstall none', () => {
     expect(tokenGrant('ONCRMDEALADD', 7)).toBe('access');
     expect(tokenGrant('ONCRMDEALADD', 0)).toBe('none');

@@ -3,7 +3,7 @@ import { httpBuildQuery, phpFloat, urlencode } from '../../../lambdas/domain/php
 import { startPhpWorker, type PhpWorker } from '../../support/php';
 
 /**
- * SPEC §9: every form body is byte for byte what PHP's http_build_query makes of the same
+ * docs/core-methods.md: every form body is byte for byte what PHP's http_build_query makes of the same
  * value decoded from JSON. Real PHP (php-cli) is the oracle: one process answers every run.
  */
 let php: PhpWorker;

@@ -3,7 +3,7 @@ import { bind, getBindings, listEvents, unbind } from '../../../lambdas/usecases
 import { installApp } from '../../support/memory/apps';
 import { memoryPorts, type MemoryPorts } from '../../support/memory';
 
-/** event.bind / event.unbind / event.get / events (SPEC §3) on in-memory ports. */
+/** event.bind / event.unbind / event.get / events (docs/rest-api.md) on in-memory ports. */
 
 type Shown = { event: string; offline: false; handler: string; userId: number } | { event: string; offline: true; connector: string };
 

@@ -7,7 +7,7 @@ import { uninstall } from '../../../lambdas/usecases/installations';
 import { installationDeps, installApp, PUBLIC_URL, type InstalledApp } from '../../support/memory/apps';
 import { memoryPorts, type Answer, type MemoryPorts } from '../../support/memory';
 
-/** The delivery worker's use case (SPEC §6) with a scripted handler: retries, deferral, drop. */
+/** The delivery worker's use case (docs/delivery.md) with a scripted handler: retries, deferral, drop. */
 
 const HANDLER = 'https://handler.example.com/events';
 const SETTINGS: DeliverySettings = { publicUrl: PUBLIC_URL, accessTokenTtl: 3600, refreshTokenTtl: 86400, timeoutMs: 10_000, retries: 0, retryBaseSeconds: 30, format: 'form' };

@@ -6,7 +6,7 @@ import { publish } from '../../../lambdas/usecases/publish';
 import { installationDeps, installApp, PUBLIC_URL } from '../../support/memory/apps';
 import { memoryPorts } from '../../support/memory';
 
-/** The operator's install / uninstall (SPEC §1) on in-memory ports. */
+/** The operator's install / uninstall (docs/rest-api.md) on in-memory ports. */
 
 const MEMBER = 'a'.repeat(32);
 const seconds = (ms: number) => Math.floor(ms / 1000);

@@ -8,7 +8,7 @@ import { installApp, type InstalledApp } from '../../support/memory/apps';
 import { memoryPorts, type MemoryPorts } from '../../support/memory';
 
 /**
- * ONOFFLINEEVENT (SPEC §7) through publish and the notifier, on in-memory ports with a manual
+ * ONOFFLINEEVENT (docs/notifications.md) through publish and the notifier, on in-memory ports with a manual
  * clock: leading notifications, one trailing notification per window through the scheduler
  * port, and trailing notifications that a later publish supersedes.
  */

@@ -7,7 +7,7 @@ import { clearOffline, errorOffline, getOffline, listOffline, type OfflineGetRes
 import { installApp } from '../../support/memory/apps';
 import { memoryPorts, type MemoryPorts } from '../../support/memory';
 
-/** event.offline.get / clear / error / list (SPEC §5) on the in-memory journal. */
+/** event.offline.get / clear / error / list (docs/journal.md) on the in-memory journal. */
 
 const write = (n: number, extra: Record<string, unknown> = {}): JournalWrite => ({
   eventName: 'ONCRMDEALUPDATE',

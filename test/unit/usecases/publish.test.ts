@@ -6,7 +6,7 @@ import { publish } from '../../../lambdas/usecases/publish';
 import { installApp } from '../../support/memory/apps';
 import { memoryPorts, type MemoryPorts } from '../../support/memory';
 
-/** publish (SPEC §4) on in-memory ports: fan-out to online and offline bindings, merge per object. */
+/** publish (docs/producer.md) on in-memory ports: fan-out to online and offline bindings, merge per object. */
 
 async function appWithBindings(ports: MemoryPorts) {
   const app = await installApp(ports);

@@ -24,4 +24,10 @@ describe('the /rest/{proxy+} fallback route (AWS)', () => {
     expect(reply.statusCode).toBe(404);
     expect(JSON.parse(reply.body!)).toMatchObject({ error: 'ERROR_METHOD_NOT_FOUND' });
   });
+
+  it('answers GET /health, the route it also serves, with {"status":"ok"} and no caching', async () => {
+    const reply = await call('/health');
+    expect(reply).toMatchObject({ statusCode: 200, headers: { 'cache-control': 'no-store' } });
+    expect(JSON.parse(reply.body!)).toEqual({ status: 'ok' });
+  });
 });
