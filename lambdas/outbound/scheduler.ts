@@ -20,6 +20,7 @@ export function notificationScheduler(cfg: Config, db: DynamoDBDocumentClient): 
     groupName: cfg.SCHEDULE_GROUP,
     notifierArn: cfg.NOTIFIER_ARN,
     roleArn: cfg.SCHEDULER_ROLE_ARN,
+    ...(cfg.SCHEDULER_DLQ_ARN ? { deadLetterArn: cfg.SCHEDULER_DLQ_ARN } : {}),
   });
 }
 

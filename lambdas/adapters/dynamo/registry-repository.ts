@@ -8,6 +8,7 @@ import {
 import type { Credential, Installation, Portal } from '../../domain/model';
 import type { RegistryStore } from '../../domain/ports';
 import { queryAll, scanAll } from './query-all';
+import { KEY_PREFIXES } from './tables';
 
 /**
  * Registry table: portals, installations, applications, credentials, ID slots.
@@ -77,7 +78,7 @@ export class RegistryRepository implements RegistryStore {
       const items = await queryAll(this.db, {
         TableName: this.table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-        ExpressionAttributeValues: { ':pk': `PORTAL#${memberId}`, ':sk': 'INSTALL#' },
+        ExpressionAttributeValues: { ':pk': `${PORTAL}${memberId}`, ':sk': 'INSTALL#' },
       });
       return items.map(installationFromItem);
     }
@@ -99,14 +100,14 @@ export class RegistryRepository implements RegistryStore {
 
   async getClientSecretHash(clientId: string): Promise<string | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { pk: `APP#${clientId}`, sk: 'APP' } }),
+      new GetCommand({ TableName: this.table, Key: { pk: `${APP}${clientId}`, sk: 'APP' } }),
     );
     return Item?.clientSecretHash as string | undefined;
   }
 
   async putClientSecretHash(clientId: string, hash: string): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.table, Item: { pk: `APP#${clientId}`, sk: 'APP', clientId, clientSecretHash: hash } }),
+      new PutCommand({ TableName: this.table, Item: { pk: `${APP}${clientId}`, sk: 'APP', clientId, clientSecretHash: hash } }),
     );
   }
 
@@ -152,7 +153,7 @@ export class RegistryRepository implements RegistryStore {
     const keys = (await scanAll(this.db, {
       TableName: this.table,
       FilterExpression: 'begins_with(pk, :cred) AND memberId = :m AND clientId = :c',
-      ExpressionAttributeValues: { ':cred': 'CRED#', ':m': memberId, ':c': clientId },
+      ExpressionAttributeValues: { ':cred': CRED, ':m': memberId, ':c': clientId },
       ProjectionExpression: 'pk, sk',
     })) as { pk: string; sk: string }[];
     for (let i = 0; i < keys.length; i += 16) await Promise.all(keys.slice(i, i + 16).map((Key) => this.db.send(new DeleteCommand({ TableName: this.table, Key }))));
@@ -160,9 +161,10 @@ export class RegistryRepository implements RegistryStore {
   }
 }
 
-const portalKey = (memberId: string) => ({ pk: `PORTAL#${memberId}`, sk: 'PORTAL' });
-const installationKey = (memberId: string, clientId: string) => ({ pk: `PORTAL#${memberId}`, sk: `INSTALL#${clientId}` });
-const credentialKey = (secretHash: string) => ({ pk: `CRED#${secretHash}`, sk: 'CRED' });
+const { portal: PORTAL, application: APP, credential: CRED } = KEY_PREFIXES.registry;
+const portalKey = (memberId: string) => ({ pk: `${PORTAL}${memberId}`, sk: 'PORTAL' });
+const installationKey = (memberId: string, clientId: string) => ({ pk: `${PORTAL}${memberId}`, sk: `INSTALL#${clientId}` });
+const credentialKey = (secretHash: string) => ({ pk: `${CRED}${secretHash}`, sk: 'CRED' });
 
 // A set cannot hold an empty string, and "no connector" is one: every member gets a prefix.
 const encodeConnector = (connector: string) => `c:${connector}`;

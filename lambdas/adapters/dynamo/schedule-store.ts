@@ -3,6 +3,7 @@ import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import type { TrailingNotification } from '../../domain/offline-notification';
 import type { NotificationScheduler } from '../../domain/ports';
 import { queryAll } from './query-all';
+import { KEY_PREFIXES } from './tables';
 
 export interface DueSchedule {
   name: string;
@@ -26,7 +27,7 @@ export class DynamoScheduleStore implements NotificationScheduler {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: 'SCHEDULE', sk: name, at, input: JSON.stringify(input) },
+          Item: { pk: KEY_PREFIXES.deliveries.schedule, sk: name, at, input: JSON.stringify(input) },
           ConditionExpression: 'attribute_not_exists(sk)',
         }),
       );
@@ -36,14 +37,14 @@ export class DynamoScheduleStore implements NotificationScheduler {
   }
 
   async list(): Promise<DueSchedule[]> {
-    const items = await queryAll(this.db, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'SCHEDULE' } });
+    const items = await queryAll(this.db, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': KEY_PREFIXES.deliveries.schedule } });
     return items.map((i) => ({ name: i.sk as string, at: i.at as number, input: JSON.parse(i.input as string) as TrailingNotification }));
   }
 
   /** Removes a schedule before it runs; false when another runner took it first. */
   async take(name: string): Promise<boolean> {
     try {
-      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: 'SCHEDULE', sk: name }, ConditionExpression: 'attribute_exists(sk)' }));
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: KEY_PREFIXES.deliveries.schedule, sk: name }, ConditionExpression: 'attribute_exists(sk)' }));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
