@@ -3,6 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { withTraceHeader } from '../adapters/tracing';
 import type { DeliveryMessage } from '../domain/ports';
 import { deliver } from '../usecases/deliver';
 import { logger } from '../wire/logger';
@@ -39,7 +40,9 @@ const processor = new BatchProcessor(EventType.SQS);
 async function handle(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const deps = wiring();
   const installations = new Map();
-  const deliverRecord = async (record: SQSRecord): Promise<void> => {
+  // Each record's work joins the trace its message carries (publish → SQS → deliver).
+  const deliverRecord = (record: SQSRecord): Promise<void> => withTraceHeader(record.attributes?.AWSTraceHeader, () => deliverOne(record));
+  const deliverOne = async (record: SQSRecord): Promise<void> => {
     const parsed = message.safeParse(JSON.parse(record.body));
     if (!parsed.success) throw new Error(`malformed delivery message ${record.messageId}: ${parsed.error.issues[0]?.message ?? ''}`);
     const delivery = parsed.data as DeliveryMessage;

@@ -7,6 +7,7 @@ import { MEMBER_ID, CLIENT_ID } from '../domain/credentials';
 import { BitrixError, errors } from '../domain/errors';
 import { publish } from '../usecases/publish';
 import { logger } from '../wire/logger';
+import { recordPublish } from '../wire/metrics';
 import { bodyText, header } from '../wire/request';
 import { successResponse } from '../wire/response';
 import { argumentError, failureResponse, type RestHandler } from '../wire/rest-method';
@@ -99,6 +100,7 @@ export async function publishHttp(event: APIGatewayProxyEventV2): Promise<APIGat
       started,
     );
     logger.info('published', { ...result });
+    recordPublish(parsed.data.events.length, result);
     return successResponse({ result }, started, Date.now() - started);
   } catch (error) {
     return failureResponse(error);

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DynamoScheduleStore } from '../adapters/dynamo/schedule-store';
 import { EventBridgeNotificationScheduler } from '../adapters/scheduler/eventbridge-scheduler';
+import { traceAwsCalls } from '../adapters/tracing';
 import type { Config } from '../config';
 import type { NotificationScheduler } from '../domain/ports';
 import { provideOutbound } from '../wiring';
@@ -16,7 +17,7 @@ export function notificationScheduler(cfg: Config, db: DynamoDBDocumentClient): 
   if (!cfg.SCHEDULE_GROUP || !cfg.NOTIFIER_ARN || !cfg.SCHEDULER_ROLE_ARN) {
     throw new Error('Invalid configuration: SCHEDULE_GROUP, NOTIFIER_ARN and SCHEDULER_ROLE_ARN are required to schedule with EventBridge Scheduler');
   }
-  return new EventBridgeNotificationScheduler(new SchedulerClient({ region: cfg.AWS_REGION }), {
+  return new EventBridgeNotificationScheduler(traceAwsCalls(new SchedulerClient({ region: cfg.AWS_REGION }), 'Scheduler'), {
     groupName: cfg.SCHEDULE_GROUP,
     notifierArn: cfg.NOTIFIER_ARN,
     roleArn: cfg.SCHEDULER_ROLE_ARN,
