@@ -302,6 +302,18 @@ describe('EventHubStack: least privilege', () => {
     for (const statement of deliveries) expect([actions(statement), leadingKeys(statement)]).toEqual([['dynamodb:UpdateItem'], [`${KEY_PREFIXES.deliveries.rateLimit}*`]]);
   });
 
+  it('lets each function write only its own log group (no AWSLambdaBasicExecutionRole, which allows every log group)', () => {
+    const roles = template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] } } });
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler');
+    for (const fn of functions) {
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      expect(roles[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+      const logs = statementsOf(roleId).filter((st) => actions(st).some((a) => a.startsWith('logs:')));
+      const logGroupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(logs.map((st) => st.Resource)).toEqual([{ 'Fn::GetAtt': [logGroupId, 'Arn'] }]);
+    }
+  });
+
   it('lists the index wildcard only for tables that have indexes', () => {
     const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
     for (const statement of all.filter((s) => JSON.stringify(s.Resource).includes('/index/*'))) expect(on(statement, 'Bindings') || on(statement, 'Journal')).toBe(true);
