@@ -14,6 +14,7 @@ import { DynamoScheduleStore } from './adapters/dynamo/schedule-store';
 import { HttpHandlerSender } from './adapters/http/handler-sender';
 import { EventBridgeNotificationScheduler } from './adapters/scheduler/eventbridge-scheduler';
 import { SqsDeliveryQueue } from './adapters/sqs/delivery-queue';
+import { traceAwsCalls, withTraceHeader } from './adapters/tracing';
 import type { Config } from './config';
 import { EventCatalog } from './domain/catalog';
 import { IdGenerator } from './domain/ids';
@@ -46,11 +47,17 @@ export const dynamoClient = /* @__PURE__ */ once(
 
 /** An SQS client; with an endpoint (the local emulator) it uses static local credentials. */
 export function sqsClient(cfg: Pick<Config, 'AWS_REGION' | 'SQS_ENDPOINT'>): SQSClient {
-  return new SQSClient({
-    region: cfg.AWS_REGION,
-    ...(cfg.SQS_ENDPOINT ? { endpoint: cfg.SQS_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
+  return traceAwsCalls(
+    new SQSClient({
+      region: cfg.AWS_REGION,
+      ...(cfg.SQS_ENDPOINT ? { endpoint: cfg.SQS_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    }),
+    'SQS',
+  );
 }
+
+/** Runs one SQS record's work inside the trace its message carries (publish → SQS → deliver; adapters/tracing.ts). */
+export const traceRecord = withTraceHeader;
 
 export const registryStore = /* @__PURE__ */ once((cfg) => new RegistryRepository(dynamoClient(cfg), cfg.TABLE_REGISTRY));
 
@@ -91,7 +98,8 @@ export const notificationScheduler = /* @__PURE__ */ once((cfg): NotificationSch
   if (!cfg.SCHEDULE_GROUP || !cfg.NOTIFIER_ARN || !cfg.SCHEDULER_ROLE_ARN) {
     throw new Error('Invalid configuration: SCHEDULE_GROUP, NOTIFIER_ARN and SCHEDULER_ROLE_ARN are required to schedule with EventBridge Scheduler');
   }
-  return new EventBridgeNotificationScheduler(new SchedulerClient({ region: cfg.AWS_REGION }), {
+  return new EventBridgeNotificationScheduler(traceAwsCalls(new SchedulerClient({ region: cfg.AWS_REGION }), 'Scheduler'), {
+    ...(cfg.SCHEDULER_DLQ_ARN ? { deadLetterArn: cfg.SCHEDULER_DLQ_ARN } : {}),
     groupName: cfg.SCHEDULE_GROUP,
     notifierArn: cfg.NOTIFIER_ARN,
     roleArn: cfg.SCHEDULER_ROLE_ARN,

@@ -49,6 +49,11 @@ const schema = z.object({
   SCHEDULE_GROUP: z.string().min(1).optional(),
   NOTIFIER_ARN: z.string().min(1).optional(),
   SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
+  /** Where EventBridge Scheduler parks a notification it could not hand to the notifier (the target's dead-letter queue). */
+  SCHEDULER_DLQ_ARN: z.string().min(1).optional(),
+  /** Read by Powertools (lambdas/wire/metrics.ts, logger.ts): each stage's metric namespace and service name. */
+  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).optional(),
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).optional(),
   /** Delivery attempts are kept this many days. */
   ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   /** Largest request body accepted, in bytes (docs/limits.md). */

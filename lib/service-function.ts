@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -45,11 +46,16 @@ export const BUNDLING = {
  * Every function of the service, set up once: Node.js 24 (Lambda's latest) on arm64 (bundles
  * target Node 20 syntax, so the same code runs on the local Node 20), one esbuild bundle per
  * entry (minified, source maps, AWS SDK v3 bundled so it is tree-shaken), two weeks of logs,
- * X-Ray tracing.
+ * X-Ray tracing. Its role may write only its own log group: no AWSLambdaBasicExecutionRole,
+ * which would let it write to every log group of the account.
  */
 export class ServiceFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.TWO_WEEKS });
+    const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `b24-event-hub ${id}: its own log group, and what the stack grants it` });
+    logGroup.grantWrite(role);
     super(scope, id, {
+      role,
       entry: props.entry,
       projectRoot: join(__dirname, '..'),
       depsLockFilePath: join(__dirname, '..', 'package-lock.json'),
@@ -59,7 +65,7 @@ export class ServiceFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
-      logGroup: new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.TWO_WEEKS }),
+      logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         minify: BUNDLING.minify,

@@ -1,33 +1,115 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { CfnStage, CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { handlerEntry, restFallbackEntry, restFunctionEntries } from './entries';
+import { CORS_HEADERS } from '../lambdas/wire/response';
+import { Front, type FrontSettings } from './front';
+import { DELIVERIES_ITEMS, grantItems, REGISTRY_ITEMS, type Access } from './grants';
 import { ServiceFunction } from './service-function';
 import { DELIVERY_FUNCTION_TIMEOUT_SECONDS, type Storage, type TableName } from './storage';
 
-/** Deployment settings (CDK context, bin/app.ts). */
+/** API Gateway throttling of one group of routes: steady requests per second and burst. */
+export interface Throttle {
+  rate: number;
+  burst: number;
+}
+
+/**
+ * The API's own throttling (before any Lambda runs), per group of routes. The account's
+ * regional quota (10,000 per second, burst 5,000, shared by every API of the account) stays
+ * far above these, so one stage cannot starve another. `rest` is the stage default.
+ */
+export const DEFAULT_THROTTLE: Readonly<Record<'rest' | 'producer' | 'oauth', Throttle>> = {
+  rest: { rate: 500, burst: 1000 },
+  // One request carries up to 100 events: 100 requests per second is 10,000 events per second.
+  producer: { rate: 100, burst: 200 },
+  // Token refreshes: an SDK refreshes once an hour per user.
+  oauth: { rate: 50, burst: 100 },
+};
+
+/** Publish's Lambda timeout, well under the HTTP API's 30 s integration limit (docs/operations.md). */
+export const PUBLISH_TIMEOUT_SECONDS = 15;
+
+/** Deployment settings (CDK context, lib/context.ts). */
 export interface ServiceSettings {
   stage: string;
+  /**
+   * A stage marked for development (`-c development=true`): the only kind where the address
+   * guard may be switched off (`handlerAllowPrivate`).
+   */
+  development?: boolean;
   /** Seconds a claimed journal record lives (docs/journal.md). */
   claimLifetimeSeconds?: number;
   /** Delivery attempts after the first (0 = no retry, as Bitrix24). */
   deliveryRetries?: number;
-  /** Deliver to private addresses too (only for handlers inside a private network). */
+  /** Deliver to private addresses too: development stages only (refused at synth otherwise). */
   handlerAllowPrivate?: boolean;
   /** Each application's leaky bucket (docs/limits.md); Bitrix24's 2 per second and 50 when unset. */
   rateLimitPerSecond?: number;
   rateLimitBurst?: number;
+  /** API Gateway throttling per route group; DEFAULT_THROTTLE where unset. */
+  throttle?: Partial<Record<keyof typeof DEFAULT_THROTTLE, Throttle>>;
+  /** CloudFront + WAF (+ custom domain) in front of the API; none when unset. */
+  front?: Omit<FrontSettings, 'maxBodyBytes'>;
 }
 
 export interface ServiceProps extends ServiceSettings {
   /** The stateful part this service reads and writes. */
   storage: Storage;
+}
+
+/**
+ * Refuses, at synth time, settings no deployed stage should run with: the address guard
+ * (docs/delivery.md) off outside a stage marked for development.
+ */
+export function checkSettings(settings: ServiceSettings): void {
+  if (settings.handlerAllowPrivate && !settings.development) {
+    throw new Error(
+      `Stage "${settings.stage}": handlerAllowPrivate switches off the address guard (deliveries to private, loopback and metadata addresses); it is allowed only on a stage marked for development (-c development=true)`,
+    );
+  }
+}
+
+/** The API's request body limit (docs/limits.md), as the functions apply it (config MAX_BODY_BYTES default). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * API access logs, one JSON object per request: request id, route, status, latencies and the
+ * integration's error. Never the path or query string (webhook secrets and tokens travel there):
+ * the route key names the route with its placeholders.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  time: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  method: '$context.httpMethod',
+  route: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  latencyMs: '$context.responseLatency',
+  integrationLatencyMs: '$context.integrationLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
+  error: '$context.error.message',
+  userAgent: '$context.identity.userAgent',
+} as const;
+
+/**
+ * A REST function's registry grant: 'read' = authenticate (credentials and installations
+ * only, never application secrets or ID slots); 'write' adds recording a connector on the
+ * installation. Callable per function, whatever decides the level.
+ */
+export function grantRestRegistry(storage: Storage, fn: ServiceFunction, level: Access): void {
+  grantItems(storage.tables.registry, fn, REGISTRY_ITEMS.authenticate);
+  if (level === 'write') grantItems(storage.tables.registry, fn, REGISTRY_ITEMS.addConnector);
 }
 
 /**
@@ -37,23 +119,48 @@ export interface ServiceProps extends ServiceSettings {
  */
 export class Service extends Construct {
   readonly api: HttpApi;
+  readonly stage: HttpStage;
   readonly functions: ServiceFunction[] = [];
   readonly deliver: ServiceFunction;
+  readonly publish: ServiceFunction;
+  readonly notifier: ServiceFunction;
+  readonly scheduleGroup: ScheduleGroup;
+  readonly accessLogs: LogGroup;
+  readonly front?: Front;
+  /** The base URL handed to applications (PUBLIC_URL). */
+  readonly publicUrl: string;
 
   constructor(scope: Construct, id: string, props: ServiceProps) {
     super(scope, id);
+    checkSettings(props);
     const { storage } = props;
     const { tables } = storage;
     const stack = Stack.of(this);
-    this.api = new HttpApi(this, 'Api', { description: `b24-event-hub (${props.stage})`, createDefaultStage: false });
+    const list = (value: string) => value.split(',').map((v) => v.trim());
+    this.api = new HttpApi(this, 'Api', {
+      description: `b24-event-hub (${props.stage})`,
+      createDefaultStage: false,
+      // Preflights are answered by API Gateway itself, with the headers the functions send (docs/rest-api.md).
+      corsPreflight: {
+        allowOrigins: [CORS_HEADERS['access-control-allow-origin']],
+        allowMethods: list(CORS_HEADERS['access-control-allow-methods']) as CorsHttpMethod[],
+        allowHeaders: list(CORS_HEADERS['access-control-allow-headers']),
+        maxAge: Duration.days(1),
+      },
+    });
     const api = this.api;
-    // The default stage, with access logs (request id, route, status, latency, caller IP).
-    new HttpStage(this, 'DefaultStage', {
+    const throttle = { ...DEFAULT_THROTTLE, ...props.throttle };
+    this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.TWO_WEEKS });
+    // The default stage: JSON access logs, and throttling before any function runs.
+    this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: api,
       stageName: '$default',
       autoDeploy: true,
-      accessLogSettings: { destination: new LogGroupLogDestination(new LogGroup(this, 'AccessLogs', { retention: RetentionDays.TWO_WEEKS })) },
+      throttle: { rateLimit: throttle.rest.rate, burstLimit: throttle.rest.burst },
+      accessLogSettings: { destination: new LogGroupLogDestination(this.accessLogs), format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)) },
     });
+    if (props.front) this.front = new Front(this, 'Front', { ...props.front, api, stage: props.stage, maxBodyBytes: MAX_BODY_BYTES });
+    this.publicUrl = this.front?.publicUrl ?? api.apiEndpoint;
     const environment = {
       TABLE_REGISTRY: tables.registry.tableName,
       TABLE_BINDINGS: tables.bindings.tableName,
@@ -63,10 +170,13 @@ export class Service extends Construct {
       DELIVERY_DLQ_URL: storage.deadLetterQueue.queueUrl,
       DELIVERY_RETRIES: String(props.deliveryRetries ?? 0),
       HANDLER_ALLOW_PRIVATE: props.handlerAllowPrivate ? '1' : '0',
-      PUBLIC_URL: api.apiEndpoint,
+      PUBLIC_URL: this.publicUrl,
       SCHEDULER: 'eventbridge',
       PRODUCER_AUTH: 'iam',
       CLAIM_LIFETIME_SECONDS: String(props.claimLifetimeSeconds ?? 30 * 24 * 3600),
+      // Each stage's metrics and log lines apart (lambdas/wire/metrics.ts, logger.ts).
+      POWERTOOLS_METRICS_NAMESPACE: metricNamespace(props.stage),
+      POWERTOOLS_SERVICE_NAME: serviceName(props.stage),
       ...(props.rateLimitPerSecond !== undefined ? { RATE_LIMIT_PER_SECOND: String(props.rateLimitPerSecond) } : {}),
       ...(props.rateLimitBurst !== undefined ? { RATE_LIMIT_BURST: String(props.rateLimitBurst) } : {}),
     };
@@ -75,19 +185,25 @@ export class Service extends Construct {
       this.functions.push(created);
       return created;
     };
+    // Routes throttled apart from the stage default: route key → group, and the routes themselves.
+    const routeGroups = new Map<string, keyof typeof DEFAULT_THROTTLE>();
+    const throttledRoutes: HttpRoute[] = [];
+    const routes = (group: keyof typeof DEFAULT_THROTTLE, path: string, methods: HttpMethod[], created: HttpRoute[]) => {
+      for (const method of methods) routeGroups.set(`${method} ${path}`, group);
+      throttledRoutes.push(...created);
+    };
 
     // One function per REST method, granted what its descriptor needs (lambdas/methods/).
     for (const { name: entry, file, method: { name: method }, needs } of restFunctionEntries()) {
       const restFn = fn(`Rest-${entry}`, file);
-      // Every call authenticates (reads the registry) before its method runs.
-      if (needs.tables.registry !== 'write') tables.registry.grantReadData(restFn);
-      for (const [table, level] of Object.entries(needs.tables) as [TableName, 'read' | 'write'][]) {
-        if (level === 'write') tables[table].grantReadWriteData(restFn);
-        else tables[table].grantReadData(restFn);
+      // Every call authenticates against the registry before its method runs.
+      grantRestRegistry(storage, restFn, needs.tables.registry ?? 'read');
+      for (const [table, level] of Object.entries(needs.tables) as [TableName, Access][]) {
+        if (table !== 'registry') grantItems(tables[table], restFn, { access: level });
       }
       if (needs.deliveryQueue) storage.deliveryQueue.grantSendMessages(restFn);
       // Every call takes from its application's rate-limit bucket (a conditional UpdateItem).
-      tables.deliveries.grant(restFn, 'dynamodb:UpdateItem');
+      grantItems(tables.deliveries, restFn, DELIVERIES_ITEMS.rateLimit);
       const integration = new HttpLambdaIntegration(`Rest-${entry}-Integration`, restFn);
       for (const path of [`/rest/${method}`, `/rest/${method}.json`, `/rest/{userId}/{secret}/${method}`, `/rest/{userId}/{secret}/${method}.json`]) {
         api.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.POST], integration });
@@ -100,47 +216,67 @@ export class Service extends Construct {
     api.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration: fallbackIntegration }); // liveness, the same tiny function
 
     // ONOFFLINEEVENT (docs/notifications.md): the notifier sends trailing notifications; EventBridge Scheduler
-    // invokes it through a role that may invoke only it; publish creates the one-time schedules.
+    // invokes it (asynchronously) through a role that may invoke only it and park what it could
+    // not deliver; publish creates the one-time schedules.
     const notifier = fn('Notify', handlerEntry('notify').file);
-    tables.registry.grantReadData(notifier);
-    tables.bindings.grantReadData(notifier);
-    tables.journal.grantReadData(notifier); // is anything pending?
-    tables.deliveries.grantReadWriteData(notifier); // the throttle row
+    this.notifier = notifier;
+    grantItems(tables.registry, notifier, REGISTRY_ITEMS.installations);
+    grantItems(tables.bindings, notifier, { access: 'read' });
+    grantItems(tables.journal, notifier, { access: 'read' }); // is anything pending?
+    grantItems(tables.deliveries, notifier, DELIVERIES_ITEMS.notificationThrottle);
     storage.deliveryQueue.grantSendMessages(notifier);
-    const scheduleGroup = new ScheduleGroup(this, 'NotificationSchedules', { removalPolicy: RemovalPolicy.DESTROY });
+    // An invocation that still fails after Lambda's two retries is parked with its input.
+    notifier.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(storage.notificationDeadLetterQueue) });
+    this.scheduleGroup = new ScheduleGroup(this, 'NotificationSchedules', { removalPolicy: RemovalPolicy.DESTROY });
     const schedulerRole = new Role(this, 'SchedulerRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
-      description: 'EventBridge Scheduler: invokes the ONOFFLINEEVENT notifier, nothing else',
+      description: 'EventBridge Scheduler: invokes the ONOFFLINEEVENT notifier and parks failed invocations, nothing else',
     });
     notifier.grantInvoke(schedulerRole);
+    storage.notificationDeadLetterQueue.grantSendMessages(schedulerRole);
 
     const publish = fn('Publish', handlerEntry('publish').file, {
-      environment: { ...environment, SCHEDULE_GROUP: scheduleGroup.scheduleGroupName, NOTIFIER_ARN: notifier.functionArn, SCHEDULER_ROLE_ARN: schedulerRole.roleArn },
-      timeout: Duration.seconds(30),
+      environment: {
+        ...environment,
+        SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName,
+        NOTIFIER_ARN: notifier.functionArn,
+        SCHEDULER_ROLE_ARN: schedulerRole.roleArn,
+        SCHEDULER_DLQ_ARN: storage.notificationDeadLetterQueue.queueArn,
+      },
+      timeout: Duration.seconds(PUBLISH_TIMEOUT_SECONDS),
     });
+    this.publish = publish;
     publish.addToRolePolicy(
       new PolicyStatement({
         actions: ['scheduler:CreateSchedule'],
-        resources: [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${scheduleGroup.scheduleGroupName}/*` })],
+        resources: [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.scheduleGroup.scheduleGroupName}/*` })],
       }),
     );
     schedulerRole.grantPassRole(publish.grantPrincipal);
-    tables.registry.grantReadWriteData(publish); // reads portals; leases journal ID slots
-    tables.bindings.grantReadData(publish);
-    tables.journal.grantReadWriteData(publish);
-    tables.deliveries.grantReadWriteData(publish); // the throttle rows
+    grantItems(tables.registry, publish, REGISTRY_ITEMS.installations); // portals, installations
+    grantItems(tables.registry, publish, REGISTRY_ITEMS.idSlots); // journal ID slots
+    grantItems(tables.bindings, publish, { access: 'read' });
+    grantItems(tables.journal, publish, { access: 'write' });
+    grantItems(tables.deliveries, publish, DELIVERIES_ITEMS.notificationThrottle);
     storage.deliveryQueue.grantSendMessages(publish);
-    api.addRoutes({
-      path: '/producer/events',
-      methods: [HttpMethod.POST],
-      integration: new HttpLambdaIntegration('PublishIntegration', publish),
-      authorizer: new HttpIamAuthorizer(),
-    });
+    routes(
+      'producer',
+      '/producer/events',
+      [HttpMethod.POST],
+      api.addRoutes({
+        path: '/producer/events',
+        methods: [HttpMethod.POST],
+        integration: new HttpLambdaIntegration('PublishIntegration', publish),
+        authorizer: new HttpIamAuthorizer(),
+      }),
+    );
 
-    // The delivery worker: SQS event source, batches of 10, partial batch failures.
+    // The delivery worker: SQS event source, batches of 10, partial batch failures. It calls
+    // arbitrary URLs, so it reaches only installations (read) and new token items (put).
     this.deliver = fn('Deliver', handlerEntry('deliver').file, { timeout: Duration.seconds(DELIVERY_FUNCTION_TIMEOUT_SECONDS) });
-    tables.registry.grantReadWriteData(this.deliver); // reads installations; stores the tokens it mints
-    tables.deliveries.grantReadWriteData(this.deliver);
+    grantItems(tables.registry, this.deliver, REGISTRY_ITEMS.installations);
+    grantItems(tables.registry, this.deliver, REGISTRY_ITEMS.mintTokens);
+    grantItems(tables.deliveries, this.deliver, DELIVERIES_ITEMS.deliveryLog);
     storage.deliveryQueue.grantSendMessages(this.deliver); // retries and deferrals go back with a delay
     storage.deadLetterQueue.grantSendMessages(this.deliver); // exhausted retries are parked
     this.deliver.addEventSource(new SqsEventSource(storage.deliveryQueue, { batchSize: 10, reportBatchItemFailures: true }));
@@ -148,8 +284,24 @@ export class Service extends Construct {
     // OAuth refresh (docs/rest-api.md): GET or POST. HTTP API routes cannot end in "/", so the SDKs'
     // `/oauth/token/` reaches the function through the proxy route, which checks the path.
     const oauth = fn('OAuthToken', handlerEntry('oauth-token').file);
-    tables.registry.grantReadWriteData(oauth);
+    grantItems(tables.registry, oauth, REGISTRY_ITEMS.oauth);
+    grantItems(tables.registry, oauth, REGISTRY_ITEMS.oauthTokens);
     const oauthIntegration = new HttpLambdaIntegration('OAuthTokenIntegration', oauth);
-    for (const path of ['/oauth/token', '/oauth/{proxy+}']) api.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.POST], integration: oauthIntegration });
+    for (const path of ['/oauth/token', '/oauth/{proxy+}']) {
+      const methods = [HttpMethod.GET, HttpMethod.POST];
+      routes('oauth', path, methods, api.addRoutes({ path, methods, integration: oauthIntegration }));
+    }
+
+    // Route-level throttling for the groups that differ from the stage default. The stage must
+    // be created after the routes it names.
+    const settings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+    for (const [key, group] of routeGroups) settings[key] = { ThrottlingRateLimit: throttle[group].rate, ThrottlingBurstLimit: throttle[group].burst };
+    for (const route of throttledRoutes) this.stage.node.addDependency(route);
+    (this.stage.node.defaultChild as CfnStage).routeSettings = settings;
   }
 }
+
+/** The CloudWatch namespace of a stage's own metrics (Powertools EMF and log metric filters). */
+export const metricNamespace = (stage: string) => `b24-event-hub/${stage}`;
+/** The `service` of a stage's log lines and the dimension of its EMF metrics. */
+export const serviceName = (stage: string) => `b24-event-hub-${stage}`;

@@ -4,6 +4,7 @@ import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/a
 import { Construct } from 'constructs';
 import { TABLES, type TableSpec } from '../lambdas/adapters/dynamo/tables';
 import { MAX_RECEIVE_COUNT } from '../lambdas/adapters/sqs/delivery-queue';
+import { declareIndexed } from './grants';
 
 /** The delivery function's timeout: the longest handler timeout (60 s) plus room. */
 export const DELIVERY_FUNCTION_TIMEOUT_SECONDS = 90;
@@ -21,6 +22,12 @@ export class Storage extends Construct {
   /** Online deliveries (docs/delivery.md), and where exhausted or malformed ones are parked. */
   readonly deliveryQueue: Queue;
   readonly deadLetterQueue: Queue;
+  /**
+   * ONOFFLINEEVENT trailing notifications that could not be made: what EventBridge Scheduler
+   * could not hand to the notifier (its target's dead-letter queue) and notifier invocations
+   * that failed after Lambda's retries (its on-failure destination).
+   */
+  readonly notificationDeadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -49,11 +56,17 @@ export class Storage extends Construct {
           projectionType: ProjectionType.KEYS_ONLY,
         });
       }
+      if (spec.indexes.length > 0 || (spec.localIndexes ?? []).length > 0) declareIndexed(table);
       tables[spec.name] = table;
     }
     this.tables = tables;
 
     this.deadLetterQueue = new Queue(this, 'DeliveryDeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.notificationDeadLetterQueue = new Queue(this, 'NotificationDeadLetterQueue', {
       retentionPeriod: Duration.days(14),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

@@ -3,7 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { deliveryLog, deliveryQueue, deliverySettings, handlerSender, registryStore } from '../composition';
+import { deliveryLog, deliveryQueue, deliverySettings, handlerSender, registryStore, traceRecord } from '../composition';
 import { config } from '../config';
 import { deliver, type DeliveryDeps } from '../usecases/deliver';
 import { deliveryMessage } from '../wire/delivery-message';
@@ -41,7 +41,9 @@ const deps = (): DeliveryDeps => {
 async function handle(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // Portals and installations read once per batch, shared by its records.
   const installations = new Map();
-  const deliverRecord = async (record: SQSRecord): Promise<void> => {
+  // Each record's work joins the trace its message carries (publish → SQS → deliver).
+  const deliverRecord = (record: SQSRecord): Promise<void> => traceRecord(record.attributes?.AWSTraceHeader, () => deliverOne(record));
+  const deliverOne = async (record: SQSRecord): Promise<void> => {
     // Parsed here rather than with Powertools' parser integration: its SQS schemas and
     // JSONStringified import all of zod (`import { z }`), +450 kB in this bundle.
     const parsed = deliveryMessage.safeParse(parseJson(record.body));

@@ -6,6 +6,7 @@ import { config } from '../config';
 import { publish, type PublishDeps } from '../usecases/publish';
 import { logger } from '../wire/logger';
 import { parseProducerCall } from '../wire/producer';
+import { recordPublish } from '../wire/metrics';
 import { successResponse } from '../wire/response';
 import { failureResponse, type RestHandler } from '../wire/rest-method';
 
@@ -35,6 +36,7 @@ export async function publishHttp(event: APIGatewayProxyEventV2): Promise<APIGat
     logger.appendKeys({ member_id: request.memberId, events: request.events.length });
     const result = await publish(deps(), request, started);
     logger.info('published', { ...result });
+    recordPublish(request.events.length, result);
     return successResponse({ result }, started, Date.now() - started);
   } catch (error) {
     return failureResponse(error);

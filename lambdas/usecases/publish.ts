@@ -30,12 +30,23 @@ export interface PublishResult {
   records_suppressed: number;
 }
 
+/**
+ * The most deliveries plus journal writes one publish request may make. With the concurrency
+ * bounds below (8 binding reads, 4 journal queues, 16 SQS batches of 10 in flight) this many
+ * complete in a few seconds, well inside publish's 15 s timeout and the HTTP API's 30 s
+ * (docs/operations.md "Publish's bounds"). A request over it writes nothing: the producer
+ * sends fewer events per request.
+ */
+export const MAX_FANOUT_PER_PUBLISH = 5000;
+
 export interface PublishDeps extends NotificationDeps {
   registry: RegistryStore;
   bindings: BindingStore;
   journal: JournalStore;
   deliveries: DeliveryQueue;
   catalog: EventCatalog;
+  /** Overrides MAX_FANOUT_PER_PUBLISH (tests). */
+  maxFanOut?: number;
 }
 
 /**
@@ -46,6 +57,7 @@ export interface PublishDeps extends NotificationDeps {
  * 3. Online binding → one delivery message. Offline binding → one journal write for its queue,
  *    unless the initiator is that application through that connector (it caused the change).
  * 4. Within one request, later writes of the same object win: one write per (queue, MESSAGE_ID).
+ *    Over MAX_FANOUT_PER_PUBLISH deliveries and writes, refuse the request before writing.
  * 5. Write the journal queues, then queue the deliveries.
  * 6. Consider the ONOFFLINEEVENT bindings of each application that got records (docs/notifications.md).
  */
@@ -95,6 +107,12 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
         messageId,
       });
     }
+  }
+
+  const fanOut = deliveries.length + [...queues.values()].reduce((n, q) => n + q.writes.size, 0);
+  const maxFanOut = deps.maxFanOut ?? MAX_FANOUT_PER_PUBLISH;
+  if (fanOut > maxFanOut) {
+    throw errors.argument('EVENTS', `These events fan out to ${fanOut} deliveries and journal writes, more than the ${maxFanOut} one request may make: send fewer events per request`);
   }
 
   let created = 0;

@@ -2,11 +2,23 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /**
  * CloudWatch metrics as embedded metric format lines in the function's log (Powertools): no
- * API call, no extra latency. Namespace `b24-event-hub` (POWERTOOLS_METRICS_NAMESPACE
- * overrides it). No per-application dimension: an application's figures stay in the log line's
+ * API call, no extra latency. Namespace and `service` dimension per stage: the stack sets
+ * POWERTOOLS_METRICS_NAMESPACE (`b24-event-hub/<stage>`) and POWERTOOLS_SERVICE_NAME
+ * (`b24-event-hub-<stage>`); `b24-event-hub` when unset (local runtime). No per-application dimension: an application's figures stay in the log line's
  * properties, so the metric count does not grow with the number of tenants.
  */
-export const metrics = new Metrics({ namespace: 'b24-event-hub', serviceName: 'b24-event-hub' });
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'b24-event-hub',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'b24-event-hub',
+});
+
+/** What one publish request did (the dashboard's publish rate). */
+export function recordPublish(events: number, result: { deliveries_queued: number; records_created: number; records_merged: number }): void {
+  metrics.addMetric('EventsPublished', MetricUnit.Count, events);
+  metrics.addMetric('DeliveriesQueued', MetricUnit.Count, result.deliveries_queued);
+  metrics.addMetric('RecordsWritten', MetricUnit.Count, result.records_created + result.records_merged);
+  metrics.publishStoredMetrics();
+}
 
 /** Each delivery attempt's outcome (docs/delivery.md), and the handler's latency when one answered. */
 export function recordDelivery(outcome: { kind: string; latencyMs?: number }): void {

@@ -3,7 +3,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CONFIG_VARIABLES, parseConfig } from '../../lambdas/config';
 import { restMethods } from '../../lambdas/method-list';
 import { restFunctionEntries } from '../../lib/entries';
+import { KEY_PREFIXES } from '../../lambdas/adapters/dynamo/tables';
+import { THRESHOLDS } from '../../lib/alarms';
 import { EventHubStack } from '../../lib/event-hub-stack';
+import { ACCESS_LOG_FIELDS, DEFAULT_THROTTLE, PUBLISH_TIMEOUT_SECONDS } from '../../lib/service';
 
 /**
  * Synthesizes the real stack once for all assertions. Without bundling: the
@@ -13,11 +16,12 @@ import { EventHubStack } from '../../lib/event-hub-stack';
  */
 let template: Template;
 beforeAll(() => {
+  // The assertions read the template, not the bundles (bundles.test.ts builds those).
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  template = Template.fromStack(new EventHubStack(app, 'Test', { stage: 'test' }));
+  template = Template.fromStack(new EventHubStack(app, 'Test', { stage: 'test', alarmEmail: 'ops@example.com' }));
 }, 120_000);
 
-type Statement = { Action: string | string[]; Resource: unknown };
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, string[]>> };
 
 /** The actions a function's role may take; `exceptOn` leaves out statements on resources whose logical id starts so. */
 function policyActionsOf(logicalIdPrefix: string, exceptOn?: string): string[] {
@@ -93,7 +97,7 @@ describe('EventHubStack', () => {
       VisibilityTimeout: 540,
       RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
     });
-    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.resourceCountIs('AWS::SQS::Queue', 3); // deliveries, their DLQ, the notifications' DLQ
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /oauth/token' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /oauth/{proxy+}' });
   });
@@ -105,7 +109,8 @@ describe('EventHubStack', () => {
     });
     const [[roleId, role]] = Object.entries(roles) as [[string, { Properties: { AssumeRolePolicyDocument: { Statement: { Condition: unknown }[] } } }]];
     expect(role.Properties.AssumeRolePolicyDocument.Statement[0]!.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
-    expect(policyActionsOf(roleId)).toEqual(['lambda:InvokeFunction']);
+    // It may invoke the notifier and park what it could not deliver, nothing else.
+    expect(new Set(policyActionsOf(roleId))).toEqual(new Set(['lambda:InvokeFunction', 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']));
     const publishActions = policyActionsOf('Publish');
     expect(publishActions).toEqual(expect.arrayContaining(['scheduler:CreateSchedule', 'iam:PassRole', 'sqs:SendMessage']));
     expect(publishActions).not.toContain('scheduler:DeleteSchedule');
@@ -129,18 +134,6 @@ describe('EventHubStack', () => {
     const idsOf = (type: string) => Object.keys(template.findResources(type));
     for (const id of [...idsOf('AWS::DynamoDB::Table'), ...idsOf('AWS::SQS::Queue')]) expect(id).toMatch(/^Storage/);
     for (const id of [...idsOf('AWS::Lambda::Function'), ...idsOf('AWS::ApiGatewayV2::Api')]) expect(id).toMatch(/^Service|^CustomResource|^LogRetention/);
-  });
-
-  it('alarms on DLQ depth, the delivery queue’s backlog, the delivery failure rate, every function’s errors and throttles, and API 5xx, all to one topic', () => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    const functions = Object.keys(template.findResources('AWS::Lambda::Function')).length;
-    expect(alarms).toHaveLength(1 + 1 + 1 + 2 * functions + 1);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 1 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Namespace: 'AWS/SQS', Threshold: 300, EvaluationPeriods: 3 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(attempts >= 20, 100 * failures / attempts, 0)' })]), Threshold: 50 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx', Namespace: 'AWS/ApiGateway', Threshold: 5 });
-    template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: Match.stringLikeRegexp('outcome.kind = "failed"'), MetricTransformations: [Match.objectLike({ MetricName: 'DeliveryFailures' })] });
-    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmsTopic/) }]);
   });
 
   it('grants read-only access where a function only reads, and no wildcard actions', () => {
@@ -168,8 +161,10 @@ describe('EventHubStack grants from the method descriptors', () => {
   it.each(restFunctionEntries().map((e) => [e.name, e] as const))('gives the %s function what its descriptor needs and no more', (_, entry) => {
     const prefix = `Rest${entry.name.replace(/-/g, '')}`;
     for (const [table, id] of Object.entries(TABLE_IDS)) {
+      // The registry is granted by item (LeadingKeys): the least-privilege tests below check it.
+      if (table === 'registry') continue;
       const access = entry.needs.tables[table as keyof typeof entry.needs.tables] ?? (table === 'registry' ? 'read' : undefined);
-      const actions = policyActionsOf(prefix).length > 0 ? statementsOf(prefix, id) : [];
+      const actions = tableActionsOf(prefix, id);
       if (table === 'deliveries' && access === undefined) {
         // Only its rate-limit bucket: one UpdateItem.
         expect({ table, actions }).toEqual({ table, actions: ['dynamodb:UpdateItem'] });
@@ -189,8 +184,190 @@ describe('EventHubStack grants from the method descriptors', () => {
   });
 });
 
+/** The statements of the policies attached to roles whose logical id starts so. */
+function statementsOf(logicalIdPrefix: string): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(logicalIdPrefix))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+const on = (statement: Statement, table: string) => JSON.stringify(statement.Resource).includes(`Storage${table}Table`);
+const leadingKeys = (statement: Statement) => statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+const actions = (statement: Statement) => [statement.Action].flat();
+
+describe('EventHubStack: the edge', () => {
+  it('throttles the API before any function runs: a stage default, and the producer and OAuth routes apart', () => {
+    // Protects the account's shared API quota and the functions from floods (issue 19 §1).
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: DEFAULT_THROTTLE.rest.rate, ThrottlingBurstLimit: DEFAULT_THROTTLE.rest.burst },
+      RouteSettings: {
+        'POST /producer/events': { ThrottlingRateLimit: DEFAULT_THROTTLE.producer.rate, ThrottlingBurstLimit: DEFAULT_THROTTLE.producer.burst },
+        'GET /oauth/token': { ThrottlingRateLimit: DEFAULT_THROTTLE.oauth.rate, ThrottlingBurstLimit: DEFAULT_THROTTLE.oauth.burst },
+        'POST /oauth/{proxy+}': { ThrottlingRateLimit: DEFAULT_THROTTLE.oauth.rate, ThrottlingBurstLimit: DEFAULT_THROTTLE.oauth.burst },
+      },
+    });
+    // The stage is created after the routes its settings name (else CloudFormation cannot find them).
+    const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
+    expect((stage!.DependsOn as string[]).some((id) => /ApiPOSTproducerevents/.test(id))).toBe(true);
+  });
+
+  it('writes JSON access logs with request id, route, status, latency and integration error, never the path', () => {
+    // Protects the operator's one record of every request, and the secrets in webhook paths.
+    const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
+    const format = JSON.parse(stage!.Properties.AccessLogSettings.Format as string) as Record<string, string>;
+    expect(format).toEqual(ACCESS_LOG_FIELDS);
+    expect(Object.values(format)).toEqual(expect.arrayContaining(['$context.requestId', '$context.routeKey', '$context.status', '$context.responseLatency', '$context.integrationErrorMessage']));
+    expect(Object.values(format).filter((v) => /\$context\.(path|rawPath|queryString)/.test(v))).toEqual([]);
+  });
+
+  it('answers CORS preflights in API Gateway, with the headers the functions send', () => {
+    // Protects browser clients: OPTIONS no longer reaches the /rest fallback (404).
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: { AllowOrigins: ['*'], AllowMethods: ['GET', 'POST', 'OPTIONS'], AllowHeaders: ['Content-Type', 'Authorization'], MaxAge: 86400 },
+    });
+  });
+
+  it('gives publish a timeout well under the HTTP API’s 30 s', () => {
+    // Protects producers from a 503 while fan-out goes on.
+    const publish = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f.Properties.Environment.Variables).includes('NOTIFIER_ARN'));
+    expect(publish!.Properties.Timeout).toBe(PUBLISH_TIMEOUT_SECONDS);
+    expect(PUBLISH_TIMEOUT_SECONDS).toBeLessThanOrEqual(20);
+  });
+
+  it('hands applications the execute-api URL when there is no front, and the per-stage metric namespace and service name', () => {
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler')) {
+      const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
+      expect(variables.PUBLIC_URL).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ServiceApi[0-9A-F]+$/), 'ApiEndpoint'] });
+      expect(variables).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: 'b24-event-hub/test', POWERTOOLS_SERVICE_NAME: 'b24-event-hub-test' });
+    }
+  });
+});
+
+describe('EventHubStack: alarms and dashboard', () => {
+  const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+  const named = (suffix: string) => alarms().filter((a) => String(a.Properties.AlarmName).startsWith(`b24-event-hub-test-${suffix}`));
+
+  it('sends every alarm and its return to OK to one topic, which the alarm e-mail subscribes', () => {
+    // Protects "alarms reach someone": no alarm without an action, no silent recovery.
+    for (const alarm of alarms()) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmsTopic/) }]);
+      expect(alarm.Properties.OKActions).toEqual(alarm.Properties.AlarmActions);
+    }
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: Match.stringLikeRegexp('^AlarmsTopic') } });
+  });
+
+  it('has each alarm the issue lists, with its documented threshold and evaluation', () => {
+    // Protects the thresholds docs/operations.md states.
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler').length;
+    expect(named('Errors')).toHaveLength(functions);
+    expect(named('Throttles')).toHaveLength(functions);
+    expect(named('Duration')).toHaveLength(functions);
+    for (const alarm of named('Errors')) expect(alarm.Properties).toMatchObject({ Threshold: THRESHOLDS.functionErrorPercent, EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+    // Duration near the timeout: 80% of each function's own timeout, e.g. publish's 15 s → 12,000 ms.
+    expect(named('Duration').map((a) => a.Properties.Threshold)).toContain(PUBLISH_TIMEOUT_SECONDS * 1000 * 0.8);
+    expect(named('TableThrottles')).toHaveLength(4);
+    const one = (name: string) => {
+      const found = named(name);
+      expect({ name, count: found.length }).toEqual({ name, count: 1 });
+      return found[0]!.Properties;
+    };
+    expect(one('DeliveryQueueBacklog')).toMatchObject({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 300, EvaluationPeriods: 3 });
+    expect(one('DeadLetterQueueDepth')).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+    expect(one('NotificationDeadLetterQueueDepth')).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+    expect(one('DeliveryFailureRate')).toMatchObject({ Threshold: 50 });
+    expect(one('ConcurrentExecutions')).toMatchObject({ MetricName: 'ConcurrentExecutions', Namespace: 'AWS/Lambda', Threshold: THRESHOLDS.concurrentExecutions });
+    expect(one('Api5xx')).toMatchObject({ MetricName: '5xx', Namespace: 'AWS/ApiGateway', Threshold: THRESHOLDS.api5xx });
+    expect(one('ApiLatency')).toMatchObject({ MetricName: 'Latency', ExtendedStatistic: 'p99', Threshold: THRESHOLDS.apiLatencyP99Ms });
+    expect(one('OfflineQueueOldestAge')).toMatchObject({ MetricName: 'OfflineQueueOldestAge', Namespace: 'b24-event-hub/test', Dimensions: [{ Name: 'service', Value: 'b24-event-hub-test' }], Threshold: 86400 });
+    expect(one('SchedulerDropped')).toMatchObject({ MetricName: 'InvocationDroppedCount', Namespace: 'AWS/Scheduler', Threshold: 1 });
+    expect(one('SchedulerTargetErrors')).toMatchObject({ MetricName: 'TargetErrorCount', Namespace: 'AWS/Scheduler', Threshold: THRESHOLDS.schedulerTargetErrors });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: Match.stringLikeRegexp('outcome.kind = "failed"'), MetricTransformations: [Match.objectLike({ MetricName: 'DeliveryFailures', MetricNamespace: 'b24-event-hub/test' })] });
+  });
+
+  it('has one dashboard for the stage with publish rate, deliveries by outcome, latency, backlog, DLQ and queue depth, throttles and errors', () => {
+    // Protects the operator's one screen.
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]!.Properties.DashboardName).toBe('b24-event-hub-test');
+    const body = JSON.stringify(dashboards[0]!.Properties.DashboardBody);
+    for (const title of ['Published', 'Deliveries by outcome', 'Delivery latency', 'Backlog age', 'Queue depth', 'Dead-letter queues', 'Throttles', 'Errors']) expect(body).toContain(title);
+    for (const metric of ['EventsPublished', 'DeliveriesSucceeded', 'DeliveriesFailed', 'DeliveryLatency', 'ApproximateAgeOfOldestMessage', 'OfflineQueueOldestAge', 'ApproximateNumberOfMessagesVisible', 'ReadThrottleEvents', 'ConcurrentExecutions', '5xx', 'InvocationDroppedCount']) {
+      expect(body).toContain(metric);
+    }
+  });
+});
+
+describe('EventHubStack: no notification lost', () => {
+  it('gives the scheduler target a dead-letter queue: publish knows it, the scheduler role may send to it', () => {
+    // Protects trailing ONOFFLINEEVENT notifications from being dropped silently.
+    const publish = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f.Properties.Environment.Variables).includes('NOTIFIER_ARN'))!;
+    expect(publish.Properties.Environment.Variables.SCHEDULER_DLQ_ARN).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StorageNotificationDeadLetterQueue/), 'Arn'] });
+    const [roleId] = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })] } } }));
+    const send = statementsOf(roleId!).find((s) => actions(s).includes('sqs:SendMessage'))!;
+    expect(send.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StorageNotificationDeadLetterQueue/), 'Arn'] });
+  });
+
+  it('sends the notifier’s failed asynchronous invocations to the same queue (on-failure destination)', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^ServiceNotify') },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageNotificationDeadLetterQueue'), 'Arn'] } } },
+    });
+  });
+});
+
+describe('EventHubStack: least privilege', () => {
+  it('grants Scan to no function (only the admin CLI scans, with the operator’s credentials)', () => {
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(all.flatMap(actions).filter((a) => a === 'dynamodb:Scan' || a === 'dynamodb:*')).toEqual([]);
+  });
+
+  it('limits every registry grant of every function to the items it needs (dynamodb:LeadingKeys)', () => {
+    // Protects credential hashes, signing secrets and client-secret hashes.
+    const registry = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]).filter((s) => on(s, 'Registry'));
+    expect(registry.length).toBeGreaterThan(0);
+    for (const statement of registry) expect(leadingKeys(statement)).toEqual(expect.any(Array));
+    const R = KEY_PREFIXES.registry;
+    // The delivery worker calls arbitrary URLs: installations read, tokens put, nothing else.
+    const deliver = statementsOf('ServiceDeliver').filter((s) => on(s, 'Registry'));
+    expect(deliver.map((s) => [leadingKeys(s), actions(s).filter((a) => /Put|Update|Delete|Write/.test(a))])).toEqual([
+      [[`${R.portal}*`], []],
+      [[`${R.credential}*`], ['dynamodb:PutItem']],
+    ]);
+    // Only OAuth reads application items (client-secret hashes).
+    const readers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) => (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => on(s, 'Registry') && leadingKeys(s)?.includes(`${R.application}*`)));
+    expect(readers.map(([, p]) => JSON.stringify(p.Properties.Roles))).toEqual([expect.stringContaining('ServiceOAuthToken')]);
+    // A REST method never writes the registry beyond event.bind's connector (UpdateItem on installations).
+    const restWrites = statementsOf('ServiceRest').filter((s) => on(s, 'Registry') && actions(s).some((a) => /Put|Update|Delete|Write/.test(a)));
+    for (const statement of restWrites) expect([actions(statement), leadingKeys(statement)]).toEqual([['dynamodb:UpdateItem'], [`${R.portal}*`]]);
+  });
+
+  it('lets REST methods update only their rate-limit rows in the deliveries table', () => {
+    const deliveries = statementsOf('ServiceRest').filter((s) => on(s, 'Deliveries'));
+    expect(deliveries.length).toBeGreaterThan(0);
+    for (const statement of deliveries) expect([actions(statement), leadingKeys(statement)]).toEqual([['dynamodb:UpdateItem'], [`${KEY_PREFIXES.deliveries.rateLimit}*`]]);
+  });
+
+  it('lets each function write only its own log group (no AWSLambdaBasicExecutionRole, which allows every log group)', () => {
+    const roles = template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] } } });
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler');
+    for (const fn of functions) {
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      expect(roles[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+      const logs = statementsOf(roleId).filter((st) => actions(st).some((a) => a.startsWith('logs:')));
+      const logGroupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(logs.map((st) => st.Resource)).toEqual([{ 'Fn::GetAtt': [logGroupId, 'Arn'] }]);
+    }
+  });
+
+  it('lists the index wildcard only for tables that have indexes', () => {
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    for (const statement of all.filter((s) => JSON.stringify(s.Resource).includes('/index/*'))) expect(on(statement, 'Bindings') || on(statement, 'Journal')).toBe(true);
+  });
+});
+
 /** The actions of a function's statements on one table (resources referencing its logical id). */
-function statementsOf(logicalIdPrefix: string, tableId: string): string[] {
+function tableActionsOf(logicalIdPrefix: string, tableId: string): string[] {
   const policies = template.findResources('AWS::IAM::Policy');
   return Object.values(policies)
     .filter((p) => JSON.stringify(p.Properties.Roles).includes(logicalIdPrefix))

@@ -66,6 +66,26 @@ describe('publish (use case against DynamoDB Local)', () => {
     expect(only).toMatchObject({ messageId, eventData: { FIELDS: { ID: 1 }, n: 99 } });
   });
 
+  it('refuses a request that fans out to more deliveries and writes than the cap, before writing anything', async () => {
+    const app = await installUser();
+    const caller = await callerOf(app.accessToken);
+    const w = wiring();
+    await bind(w, caller, { event: 'ONCRMDEALADD', handler: 'https://a.example.com/h', eventType: 'online', connector: '' }, Date.now());
+    await bind(w, caller, { event: 'ONCRMDEALADD', eventType: 'offline', connector: '' }, Date.now());
+    const events = [1, 2].map((id) => ({ event: 'ONCRMDEALADD', data: { FIELDS: { ID: id } } }));
+
+    // 2 events × (1 delivery + 1 journal write) = 4: over a cap of 3, nothing is queued or written.
+    const refused = deps();
+    await expect(publish({ ...refused, maxFanOut: 3 }, { memberId: app.memberId, events }, Date.now())).rejects.toMatchObject({ code: 'ERROR_ARGUMENT', argument: 'EVENTS' });
+    expect(refused.deliveries.recorded).toEqual([]);
+    expect(await w.journal.readAll({ memberId: app.memberId, clientId: app.clientId, connector: '' }, Date.now())).toEqual([]);
+
+    // At the cap it goes through.
+    const accepted = deps();
+    const result = await publish({ ...accepted, maxFanOut: 4 }, { memberId: app.memberId, events }, Date.now());
+    expect(result).toMatchObject({ deliveries_queued: 2, records_created: 2 });
+  });
+
   it('refuses an unknown portal or event and writes nothing', async () => {
     const app = await installUser();
     const caller = await callerOf(app.accessToken);

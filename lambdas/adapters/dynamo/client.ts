@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { traceAwsCalls } from '../tracing';
 
 export interface DynamoSettings {
   region: string;
@@ -8,7 +9,8 @@ export interface DynamoSettings {
 
 /**
  * A document client. With an endpoint (DynamoDB Local) it uses static local credentials,
- * so nothing on the machine needs AWS configuration.
+ * so nothing on the machine needs AWS configuration. Each call is an X-Ray subsegment on Lambda
+ * (adapters/tracing.ts).
  */
 export function documentClient(settings: DynamoSettings): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
@@ -18,5 +20,6 @@ export function documentClient(settings: DynamoSettings): DynamoDBDocumentClient
       ? { endpoint: settings.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
   });
+  traceAwsCalls(client, 'DynamoDB');
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HEALTHY, type HandlerHealth } from '../../domain/handler-health';
 import type { DeliveryAttempt, DeliveryLog } from '../../domain/ports';
+import { KEY_PREFIXES } from './tables';
 
 /**
  * Deliveries table: handler health and the attempt log (docs/delivery.md).
@@ -87,5 +88,5 @@ export class DeliveryLogRepository implements DeliveryLog {
   }
 }
 
-const healthKey = (handler: string) => ({ pk: `H#${handler}`, sk: 'HEALTH' });
-const attemptsPk = (memberId: string, clientId: string) => `A#${memberId}#${clientId}`;
+const healthKey = (handler: string) => ({ pk: `${KEY_PREFIXES.deliveries.health}${handler}`, sk: 'HEALTH' });
+const attemptsPk = (memberId: string, clientId: string) => `${KEY_PREFIXES.deliveries.attempts}${memberId}#${clientId}`;

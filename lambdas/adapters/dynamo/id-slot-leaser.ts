@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SLOT_COUNT, type SlotLease, type SlotLeaser } from '../../domain/ids';
+import { KEY_PREFIXES } from './tables';
 
 /**
  * Leases a journal-ID writer slot (see domain/ids.ts) in the registry table.
@@ -31,7 +32,7 @@ export class DynamoSlotLeaser implements SlotLeaser {
         await this.db.send(
           new PutCommand({
             TableName: this.table,
-            Item: { pk: `IDSLOT#${slot}`, sk: 'IDSLOT', owner: this.owner, validUntil, ttl: Math.ceil(validUntil / 1000) + 86400 },
+            Item: { pk: `${KEY_PREFIXES.registry.idSlot}${slot}`, sk: 'IDSLOT', owner: this.owner, validUntil, ttl: Math.ceil(validUntil / 1000) + 86400 },
             ConditionExpression: 'attribute_not_exists(pk) OR #owner = :me OR validUntil < :now',
             ExpressionAttributeNames: { '#owner': 'owner' },
             ExpressionAttributeValues: { ':me': this.owner, ':now': now },

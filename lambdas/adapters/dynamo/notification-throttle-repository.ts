@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JournaledChange } from '../../domain/offline-notification';
 import type { NotificationThrottle } from '../../domain/ports';
+import { KEY_PREFIXES } from './tables';
 
 /**
  * ONOFFLINEEVENT throttle rows in the deliveries table: pk `N#{member_id}#{binding id}`,
@@ -71,5 +72,5 @@ export class NotificationThrottleRepository implements NotificationThrottle {
   }
 }
 
-const rowKey = (key: string) => ({ pk: `N#${key}`, sk: 'THROTTLE' });
+const rowKey = (key: string) => ({ pk: `${KEY_PREFIXES.deliveries.notificationThrottle}${key}`, sk: 'THROTTLE' });
 const expiry = (windowEnd: number): number => Math.ceil(windowEnd / 1000) + 24 * 3600;

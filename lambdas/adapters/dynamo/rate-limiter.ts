@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { admitLimit, intervalMs, type RateLimitSettings } from '../../domain/rate-limit';
 import type { RateLimiter } from '../../domain/ports';
+import { KEY_PREFIXES } from './tables';
 
 /**
  * The per-application leaky bucket (domain/rate-limit.ts) in the deliveries table, shared by
@@ -26,7 +27,7 @@ export class DynamoRateLimiter implements RateLimiter {
     const s = this.settings;
     if (s.perSecond <= 0) return true;
     if (weight > s.burst) return false;
-    const key = { pk: `R#${memberId}#${clientId}`, sk: 'RATE' };
+    const key = { pk: `${KEY_PREFIXES.deliveries.rateLimit}${memberId}#${clientId}`, sk: 'RATE' };
     const add = weight * intervalMs(s);
     const ttl = Math.ceil((now + s.burst * intervalMs(s)) / 1000) + 86400;
     // The bucket is filling: add the weight unless it overflows.

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Credential, Installation, Portal } from '../../domain/model';
 import type { RegistryStore } from '../../domain/ports';
+import { KEY_PREFIXES } from './tables';
 
 /**
  * Registry table: portals, installations, applications, credentials, ID slots.
@@ -80,7 +81,7 @@ export class RegistryRepository implements RegistryStore {
           {
             TableName: this.table,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-            ExpressionAttributeValues: { ':pk': `PORTAL#${memberId}`, ':sk': 'INSTALL#' },
+            ExpressionAttributeValues: { ':pk': `${PORTAL}${memberId}`, ':sk': 'INSTALL#' },
           },
         )
       : paginateScan({ client: this.db }, { TableName: this.table, FilterExpression: 'begins_with(sk, :sk)', ExpressionAttributeValues: { ':sk': 'INSTALL#' } });
@@ -103,14 +104,14 @@ export class RegistryRepository implements RegistryStore {
 
   async getClientSecretHash(clientId: string): Promise<string | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { pk: `APP#${clientId}`, sk: 'APP' } }),
+      new GetCommand({ TableName: this.table, Key: { pk: `${APP}${clientId}`, sk: 'APP' } }),
     );
     return Item?.clientSecretHash as string | undefined;
   }
 
   async putClientSecretHash(clientId: string, hash: string): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.table, Item: { pk: `APP#${clientId}`, sk: 'APP', clientId, clientSecretHash: hash } }),
+      new PutCommand({ TableName: this.table, Item: { pk: `${APP}${clientId}`, sk: 'APP', clientId, clientSecretHash: hash } }),
     );
   }
 
@@ -159,7 +160,7 @@ export class RegistryRepository implements RegistryStore {
       {
         TableName: this.table,
         FilterExpression: 'begins_with(pk, :cred) AND memberId = :m AND clientId = :c',
-        ExpressionAttributeValues: { ':cred': 'CRED#', ':m': memberId, ':c': clientId },
+        ExpressionAttributeValues: { ':cred': CRED, ':m': memberId, ':c': clientId },
         ProjectionExpression: 'pk, sk',
       },
     );
@@ -169,9 +170,10 @@ export class RegistryRepository implements RegistryStore {
   }
 }
 
-const portalKey = (memberId: string) => ({ pk: `PORTAL#${memberId}`, sk: 'PORTAL' });
-const installationKey = (memberId: string, clientId: string) => ({ pk: `PORTAL#${memberId}`, sk: `INSTALL#${clientId}` });
-const credentialKey = (secretHash: string) => ({ pk: `CRED#${secretHash}`, sk: 'CRED' });
+const { portal: PORTAL, application: APP, credential: CRED } = KEY_PREFIXES.registry;
+const portalKey = (memberId: string) => ({ pk: `${PORTAL}${memberId}`, sk: 'PORTAL' });
+const installationKey = (memberId: string, clientId: string) => ({ pk: `${PORTAL}${memberId}`, sk: `INSTALL#${clientId}` });
+const credentialKey = (secretHash: string) => ({ pk: `${CRED}${secretHash}`, sk: 'CRED' });
 
 // A set cannot hold an empty string, and "no connector" is one: every member gets a prefix.
 const encodeConnector = (connector: string) => `c:${connector}`;

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, paginateQuery, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TrailingNotification } from '../../domain/offline-notification';
 import type { NotificationScheduler } from '../../domain/ports';
+import { KEY_PREFIXES } from './tables';
 
 export interface DueSchedule {
   name: string;
@@ -25,7 +26,7 @@ export class DynamoScheduleStore implements NotificationScheduler {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: 'SCHEDULE', sk: name, at, input: JSON.stringify(input) },
+          Item: { pk: KEY_PREFIXES.deliveries.schedule, sk: name, at, input: JSON.stringify(input) },
           ConditionExpression: 'attribute_not_exists(sk)',
         }),
       );
@@ -36,7 +37,7 @@ export class DynamoScheduleStore implements NotificationScheduler {
 
   async list(): Promise<DueSchedule[]> {
     const schedules: DueSchedule[] = [];
-    const pages = paginateQuery({ client: this.db }, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'SCHEDULE' } });
+    const pages = paginateQuery({ client: this.db }, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': KEY_PREFIXES.deliveries.schedule } });
     for await (const page of pages) {
       for (const i of page.Items ?? []) schedules.push({ name: i.sk as string, at: i.at as number, input: JSON.parse(i.input as string) as TrailingNotification });
     }
@@ -46,7 +47,7 @@ export class DynamoScheduleStore implements NotificationScheduler {
   /** Removes a schedule before it runs; false when another runner took it first. */
   async take(name: string): Promise<boolean> {
     try {
-      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: 'SCHEDULE', sk: name }, ConditionExpression: 'attribute_exists(sk)' }));
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: KEY_PREFIXES.deliveries.schedule, sk: name }, ConditionExpression: 'attribute_exists(sk)' }));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;

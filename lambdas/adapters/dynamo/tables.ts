@@ -48,3 +48,13 @@ export const TABLES: readonly TableSpec[] = [
   // Handler health and the attempt log of online deliveries (delivery-log-repository.ts).
   { name: 'deliveries', partitionKey: 'pk', sortKey: 'sk', indexes: [], ttlAttribute: 'ttl' },
 ];
+
+/**
+ * The partition-key prefix of each kind of item, per table. The repositories build their keys
+ * from these, and the CDK stack grants each function only the prefixes it needs
+ * (`dynamodb:LeadingKeys`, lib/grants.ts): one list, so a grant cannot drift from a key.
+ */
+export const KEY_PREFIXES = {
+  registry: { portal: 'PORTAL#', application: 'APP#', credential: 'CRED#', idSlot: 'IDSLOT#' },
+  deliveries: { health: 'H#', attempts: 'A#', rateLimit: 'R#', notificationThrottle: 'N#', schedule: 'SCHEDULE' },
+} as const;

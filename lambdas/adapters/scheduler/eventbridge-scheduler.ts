@@ -9,6 +9,8 @@ export interface EventBridgeTarget {
   notifierArn: string;
   /** The role EventBridge Scheduler assumes; it may invoke only the notifier. */
   roleArn: string;
+  /** The SQS queue where Scheduler parks an invocation it could not make (the target's dead-letter queue). */
+  deadLetterArn?: string;
 }
 
 /** `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the next whole second (Scheduler's granularity). */
@@ -20,6 +22,8 @@ export function atExpression(ms: number): string {
  * One-time EventBridge Scheduler schedules that invoke the notifier with the trailing
  * notification as input, and delete themselves after running. The name is idempotent:
  * creating a schedule that exists is a ConflictException, taken as "already scheduled".
+ * An invocation Scheduler still cannot make after its retries goes to the dead-letter queue
+ * (alarmed on, docs/operations.md) instead of being dropped.
  */
 export class EventBridgeNotificationScheduler implements NotificationScheduler {
   constructor(
@@ -42,6 +46,7 @@ export class EventBridgeNotificationScheduler implements NotificationScheduler {
             RoleArn: this.target.roleArn,
             Input: JSON.stringify(input),
             RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+            ...(this.target.deadLetterArn ? { DeadLetterConfig: { Arn: this.target.deadLetterArn } } : {}),
           },
         }),
       );

@@ -1,9 +1,13 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { forEachLimited } from '../../domain/concurrency';
 import { MAX_DELAY_SECONDS, newDeliveryId } from '../../domain/delivery';
 import type { DeliveryMessage, DeliveryQueue } from '../../domain/ports';
+import { traceHeader } from '../tracing';
 
 /** SQS allows 10 entries per SendMessageBatch. */
 const BATCH = 10;
+/** SendMessageBatch calls in flight at once (a publish's fan-out is bounded, usecases/publish.ts). */
+export const SEND_CONCURRENCY = 16;
 /** Receives of one message before SQS parks it in the DLQ (local runtime and CDK stack alike). */
 export const MAX_RECEIVE_COUNT = 5;
 
@@ -24,11 +28,14 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.round(delaySeconds)));
     const batches: DeliveryMessage[][] = [];
     for (let i = 0; i < messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH));
-    await Promise.all(batches.map((batch) => this.sendBatch(batch.map((m) => ({ ...m, attempt: m.attempt ?? 1, deliveryId: m.deliveryId ?? newDeliveryId() })), delay)));
+    await forEachLimited(batches, SEND_CONCURRENCY, (batch) => this.sendBatch(batch.map((m) => ({ ...m, attempt: m.attempt ?? 1, deliveryId: m.deliveryId ?? newDeliveryId() })), delay));
   }
 
   private async sendBatch(batch: DeliveryMessage[], delay: number): Promise<void> {
-    let entries = batch.map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message), ...(delay > 0 ? { DelaySeconds: delay } : {}) }));
+    // The trace of the work that queued the message travels with it (adapters/tracing.ts).
+    const trace = traceHeader();
+    const traced = trace ? { MessageSystemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: trace } } } : {};
+    let entries = batch.map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message), ...(delay > 0 ? { DelaySeconds: delay } : {}), ...traced }));
     for (let round = 0; entries.length > 0; round++) {
       const { Failed = [] } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
       if (Failed.length === 0) return;

@@ -28,6 +28,19 @@ describe('EventBridgeNotificationScheduler', () => {
     });
   });
 
+  it('gives the target the dead-letter queue when the stage has one, so a failed invocation is parked, not dropped', async () => {
+    scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:…' });
+    const deadLetterArn = 'arn:aws:sqs:eu-central-1:123456789012:notification-dlq';
+    await new EventBridgeNotificationScheduler(new SchedulerClient({ region: 'eu-central-1' }), { ...target, deadLetterArn }).scheduleAt('n', input.windowEnd, input);
+    expect(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target).toEqual({
+      Arn: target.notifierArn,
+      RoleArn: target.roleArn,
+      Input: JSON.stringify(input),
+      RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+      DeadLetterConfig: { Arn: deadLetterArn },
+    });
+  });
+
   it('names a schedule by binding and window only, within Scheduler’s 64 characters', () => {
     const a = trailingScheduleName({ memberId: input.memberId, id: 7 }, input.windowEnd);
     expect(a).toBe(trailingScheduleName({ memberId: input.memberId, id: 7 }, input.windowEnd));
