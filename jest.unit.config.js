@@ -9,11 +9,15 @@
 /* global require, module */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS config, as jest.config.js
 const base = require('./jest.config');
+// The project every test file runs in (jest.config.js also re-runs some HTTP suites on the Node engine).
+const project = { ...base.projects.find((p) => p.displayName === 'default') };
+delete project.displayName;
 
 module.exports = {
-  ...base,
+  ...project,
   roots: ['<rootDir>/test/unit'],
-  setupFiles: ['<rootDir>/test/support/unit-environment.ts', ...base.setupFiles],
-  globalSetup: undefined,
-  globalTeardown: undefined,
+  setupFiles: ['<rootDir>/test/support/unit-environment.ts', ...project.setupFiles],
+  testTimeout: base.testTimeout,
+  maxWorkers: base.maxWorkers,
+  reporters: base.reporters,
 };

@@ -1,4 +1,4 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -7,70 +7,20 @@ import { promisify } from 'node:util';
 import { freePort, QUICK_START_JAVA_OPTIONS } from '../../local/dynamodb';
 import { readRuntimeFile } from '../../local/stack';
 import { get, postForm, postJson } from '../support/fixtures';
+import { developerEnv, interrupt, killGroup as killProcessGroup, npmStart as startStack, ROOT, type Started } from '../support/npm-start';
 import { startSink } from '../support/sink';
 
 const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 /**
- * The environment a developer has: none of the test run's service variables. Every stack and
- * admin command here runs DynamoDB Local for seconds, so its JVM starts with the quick-start
- * options (local/dynamodb.ts).
+ * Every stack and admin command here runs DynamoDB Local for seconds, so its JVM starts with
+ * the quick-start options (local/dynamodb.ts); otherwise the environment is a developer's.
  */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: '1', DYNAMODB_LOCAL_JAVA_OPTIONS: QUICK_START_JAVA_OPTIONS, ...extra };
-  const service = ['TLS_CERT_FILE', 'TLS_KEY_FILE', 'TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'TABLE_DELIVERIES', 'DYNAMODB_ENDPOINT', 'SQS_ENDPOINT', 'DELIVERY_QUEUE_URL', 'DELIVERY_DLQ_URL', 'HANDLER_ALLOW_PRIVATE', 'PUBLIC_URL', 'PRODUCER_KEY', 'PRODUCER_AUTH'];
-  for (const name of service) if (!(name in extra)) delete env[name];
-  return env;
-}
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  url: string;
-}
-
-/** `npm start` in its own process group, as a terminal would run it; resolves on "listening on". */
-async function npmStart(port: number, dataDir: string, extra: Record<string, string> = {}): Promise<Started> {
-  const child = spawn('npm', ['start'], { cwd: ROOT, env: cleanEnv({ PORT: String(port), DATA_DIR: dataDir, ...extra }), detached: true });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited with ${code}:\n${output}`));
-    });
-  });
-  return { child, output: () => output, url };
-}
-
-/** Ctrl-C: SIGINT to the whole process group; resolves when npm has exited. */
-function interrupt(started: Started): Promise<void> {
-  return new Promise((resolve) => {
-    started.child.once('exit', () => resolve());
-    process.kill(-started.child.pid!, 'SIGINT');
-  });
-}
-
-/** SIGKILL to a process group that may already be gone. */
-function killGroup(started: Started): void {
-  try {
-    process.kill(-started.child.pid!, 'SIGKILL');
-  } catch {
-    // already exited
-  }
-}
+const QUICK = { DYNAMODB_LOCAL_JAVA_OPTIONS: QUICK_START_JAVA_OPTIONS };
+const cleanEnv = (extra: Record<string, string>) => developerEnv({ ...QUICK, ...extra });
+const npmStart = (port: number, dataDir: string, extra: Record<string, string> = {}) => startStack(port, dataDir, { ...QUICK, ...extra });
+const killGroup = (started: Started) => killProcessGroup(started.child.pid);
 
 const alive = (pid: number) => {
   try {

@@ -305,7 +305,7 @@ describe('CRest in application mode (C_REST_CLIENT_ID, C_REST_CLIENT_SECRET, ins
   });
 
   it('refuses a delivery whose application_token is not the installed application’s', async () => {
-    const stranger = await installUser({ memberId, userId: 1, admin: true });
+    const stranger = await installUser({ memberId, domain: 'php.example.com', userId: 1, admin: true });
     // Another application of the portal binds the application's handler URL: its deliveries carry its own token.
     writeConfig({ webhook_url: stranger.webhookUrl });
     const [ok] = await crest('webhook', [{ method: 'event.bind', params: { event: 'ONCRMDEALADD', handler: `${phpUrl}/handler.php?mode=app` } }]);

@@ -17,9 +17,9 @@ export interface Started {
   url: string;
 }
 
-/** `npm start` in its own process group, as a terminal runs it; resolves on "listening on". */
-export async function npmStart(port: number, dataDir: string): Promise<Started> {
-  const child = spawn('npm', ['start'], { cwd: ROOT, env: developerEnv({ PORT: String(port), DATA_DIR: dataDir }), detached: true });
+/** `npm start` in its own process group, as a terminal runs it; resolves on "listening on". `extra` adds variables. */
+export async function npmStart(port: number, dataDir: string, extra: Record<string, string> = {}): Promise<Started> {
+  const child = spawn('npm', ['start'], { cwd: ROOT, env: developerEnv({ PORT: String(port), DATA_DIR: dataDir, ...extra }), detached: true });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${output}`)), 90_000);

@@ -76,7 +76,7 @@ describe('install', () => {
     expect(sent).toMatchObject({ install_handler: 'https://app.example.com/install', install_event: 'queued' });
     expect(unreachable.install_event).toMatch(/^not sent/);
     expect(ports.deliveries.messages).toEqual([
-      expect.objectContaining({ event: 'ONAPPINSTALL', handler: 'https://app.example.com/install', userId: 4, bindingId: 0, data: { VERSION: '1', LANGUAGE_ID: 'en' }, attempt: 1 }),
+      expect.objectContaining({ event: 'ONAPPINSTALL', handler: 'https://app.example.com/install', userId: 4, bindingId: 0, data: { VERSION: '1', ACTIVE: 'Y', INSTALLED: 'Y', LANGUAGE_ID: 'en' }, attempt: 1 }),
     ]);
   });
 });
