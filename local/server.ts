@@ -23,24 +23,20 @@ export interface LocalServerOptions {
   publicUrl?: string;
 }
 
-/** The same handlers the stack's functions run: one per REST method (lib/entries.ts), publish and OAuth. */
-function localHandlers(): Map<string, () => Promise<RestHandler>> {
+/** The same handlers the stack's REST functions run: one per method (lib/entries.ts), by method name. */
+function restHandlers(): Map<string, RestHandler> {
   const methods = restMethods();
-  const handlers = new Map<string, () => Promise<RestHandler>>();
-  for (const method of methods) {
-    const handler = restEntry(method, method.aggregate ? methods.filter((m) => !m.aggregate) : [], methods.map((m) => m.name));
-    handlers.set(method.name, async () => handler);
-  }
-  handlers.set(PUBLISH, async () => (await import('../lambdas/handlers/publish')).handler);
-  handlers.set(OAUTH_TOKEN, async () => (await import('../lambdas/handlers/oauth-token')).handler);
-  return handlers;
+  return new Map(methods.map((method) => [method.name, restEntry(method, method.aggregate ? methods.filter((m) => !m.aggregate) : [], methods.map((m) => m.name))]));
 }
 
-const PUBLISH = 'producer';
-const OAUTH_TOKEN = 'oauth-token';
+/** The other routes' handlers, loaded on first use. */
+const OTHER_ROUTES = {
+  producer: async (): Promise<RestHandler> => (await import('../lambdas/handlers/publish')).handler,
+  'oauth-token': async (): Promise<RestHandler> => (await import('../lambdas/handlers/oauth-token')).handler,
+};
 
 export function createLocalServer(options: LocalServerOptions): Server {
-  const handlers = localHandlers();
+  const rest = restHandlers();
   const methods = restMethods();
 
   // The document is generated once per base URL it names, not on every request.
@@ -72,20 +68,25 @@ export function createLocalServer(options: LocalServerOptions): Server {
       return;
     }
 
-    let entry: string | undefined;
+    let entry: string;
+    let load: () => Promise<RestHandler>;
     let routeKey: string;
     if (url.pathname.toLowerCase().startsWith('/rest/')) {
       routeKey = 'ANY /rest/{proxy+}';
       const path = parseRestPath(url.pathname);
-      entry = path && handlers.has(path.method) ? path.method : undefined;
-      if (!entry) {
+      // Only REST methods: the producer and OAuth handlers are no method (as on AWS, where the fallback refuses them).
+      const handler = path ? rest.get(path.method) : undefined;
+      if (!path || !handler) {
         await drain(req);
         send(res, errorResponse(errors.methodNotFound()));
         return;
       }
+      entry = path.method;
+      load = async () => handler;
     } else if (url.pathname.replace(/\/+$/, '').toLowerCase() === '/oauth/token' && (method === 'GET' || method === 'POST')) {
       routeKey = `${method} /oauth/token`;
-      entry = OAUTH_TOKEN;
+      entry = 'oauth-token';
+      load = OTHER_ROUTES['oauth-token'];
     } else if (url.pathname.replace(/\/+$/, '') === '/health' && method === 'GET') {
       await drain(req);
       send(res, healthResponse());
@@ -97,7 +98,8 @@ export function createLocalServer(options: LocalServerOptions): Server {
       return;
     } else if (url.pathname.replace(/\/+$/, '') === '/producer/events' && method === 'POST') {
       routeKey = 'POST /producer/events';
-      entry = PUBLISH;
+      entry = 'producer';
+      load = OTHER_ROUTES.producer;
     } else {
       await drain(req);
       send(res, errorResponse(wireErrors.noRoute(method, url.pathname)));
@@ -109,7 +111,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
       send(res, errorResponse(wireErrors.bodyTooLarge(options.maxBodyBytes)), true);
       return;
     }
-    const handler = await handlers.get(entry)!();
+    const handler = await load();
     const result = await handler(toApiGatewayEvent(req, url, body, routeKey), lambdaContext(entry));
     send(res, result);
   }

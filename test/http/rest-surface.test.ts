@@ -62,6 +62,8 @@ describe('the REST wire layer', () => {
     ['an unknown webhook secret', () => `${server.url}/rest/${app.userId}/wrongsecret/event.get`, 401, 'INVALID_CREDENTIALS'],
     ['a webhook secret under another user id', () => hook(app).replace(`/rest/${app.userId}/`, '/rest/99/') + 'event.get', 401, 'INVALID_CREDENTIALS'],
     ['an unknown method', () => rest('crm.deal.list', app.accessToken), 404, 'ERROR_METHOD_NOT_FOUND'],
+    ['the producer route named as a method', () => rest('producer', app.accessToken), 404, 'ERROR_METHOD_NOT_FOUND'],
+    ['the OAuth route named as a method', () => rest('oauth-token', app.accessToken), 404, 'ERROR_METHOD_NOT_FOUND'],
   ])('refuses %s', async (_what, url, status, code) => {
     const reply = await get(url());
     expect(reply.status).toBe(status);
