@@ -44,7 +44,6 @@ export async function mintTokens(
   };
 }
 
-const oauthError = errors.oauth;
 
 export interface RefreshRequest {
   grantType: string;
@@ -59,18 +58,18 @@ export interface RefreshRequest {
  * response shape. The refresh token is used up (rotation): a second use is `invalid_grant`.
  */
 export async function refreshTokens(registry: RegistryStore, request: RefreshRequest, settings: TokenSettings, nowSeconds: number): Promise<Record<string, unknown>> {
-  if (request.grantType !== 'refresh_token') throw oauthError('unsupported_grant_type', 'Only grant_type=refresh_token is supported');
-  if (!request.clientId || !request.clientSecret) throw oauthError('invalid_client', 'client_id and client_secret are required');
+  if (request.grantType !== 'refresh_token') throw errors.oauth('unsupported_grant_type', 'Only grant_type=refresh_token is supported');
+  if (!request.clientId || !request.clientSecret) throw errors.oauth('invalid_client', 'client_id and client_secret are required');
   const secretHash = await registry.getClientSecretHash(request.clientId);
-  if (!secretHash || secretHash !== hashSecret(request.clientSecret)) throw oauthError('invalid_client', 'Unknown client or wrong client secret');
-  if (!request.refreshToken) throw oauthError('invalid_request', 'refresh_token is required');
+  if (!secretHash || secretHash !== hashSecret(request.clientSecret)) throw errors.oauth('invalid_client', 'Unknown client or wrong client secret');
+  if (!request.refreshToken) throw errors.oauth('invalid_request', 'refresh_token is required');
 
   const tokenHash = hashSecret(request.refreshToken);
   const credential = await registry.getCredential(tokenHash);
   const valid = credential && credential.kind === 'refresh' && credential.clientId === request.clientId && (credential.expiresAt ?? 0) > nowSeconds;
-  if (!credential || !valid) throw oauthError('invalid_grant', 'The refresh token is invalid or has expired');
+  if (!credential || !valid) throw errors.oauth('invalid_grant', 'The refresh token is invalid or has expired');
   const installation = await registry.getInstallation(credential.memberId, credential.clientId);
-  if (!installation || installation.generation !== credential.generation) throw oauthError('invalid_grant', 'The application is no longer installed');
+  if (!installation || installation.generation !== credential.generation) throw errors.oauth('invalid_grant', 'The application is no longer installed');
 
   await registry.deleteCredential(tokenHash);
   const tokens = await mintTokens(registry, installation, credential.userId, 'access+refresh', settings, nowSeconds);

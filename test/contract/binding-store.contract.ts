@@ -3,21 +3,24 @@ import type { NewBinding } from '../../lambdas/domain/bindings';
 import { BitrixError } from '../../lambdas/domain/errors';
 import type { BindingStore } from '../../lambdas/domain/ports';
 
+/** A binding to store: an online one of ONCRMDEALADD unless `over` says otherwise. */
+export const newBinding = (memberId: string, clientId: string, over: Partial<NewBinding> = {}): NewBinding => ({
+  memberId,
+  clientId,
+  event: 'ONCRMDEALADD',
+  offline: false,
+  handler: 'https://hooks.example.com/a',
+  userId: 0,
+  connector: '',
+  options: {},
+  ...over,
+});
+
 /** What every BindingStore does; run against the DynamoDB adapter and the in-memory fake. */
 export function bindingStoreContract(name: string, make: () => BindingStore): void {
   const memberId = () => randomBytes(16).toString('hex');
   const clientId = () => `local.${randomBytes(6).toString('hex')}`;
-  const binding = (m: string, c: string, over: Partial<NewBinding> = {}): NewBinding => ({
-    memberId: m,
-    clientId: c,
-    event: 'ONCRMDEALADD',
-    offline: false,
-    handler: 'https://hooks.example.com/a',
-    userId: 0,
-    connector: '',
-    options: {},
-    ...over,
-  });
+  const binding = newBinding;
 
   describe(`BindingStore contract: ${name}`, () => {
     it('stores a binding once: the same (application, event, handler, user, connector) again is ERROR_CORE', async () => {

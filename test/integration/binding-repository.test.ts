@@ -1,21 +1,11 @@
 import { BitrixError } from '../../lambdas/domain/errors';
-import type { NewBinding } from '../../lambdas/domain/bindings';
 import { wiring } from '../support/wiring';
 import { newClientId, newMemberId } from '../support/fixtures';
+import { newBinding } from '../contract/binding-store.contract';
 
 const repo = () => wiring().bindings;
 
-const binding = (memberId: string, clientId: string, over: Partial<NewBinding> = {}): NewBinding => ({
-  memberId,
-  clientId,
-  event: 'ONCRMDEALADD',
-  offline: false,
-  handler: 'https://hooks.example.com/a',
-  userId: 0,
-  connector: '',
-  options: {},
-  ...over,
-});
+const binding = newBinding;
 
 describe('BindingRepository (DynamoDB Local)', () => {
   it('stores a binding once: the same (application, event, handler, user, connector) again is ERROR_CORE', async () => {

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { MAX_DELAY_SECONDS } from '../../../lambdas/domain/delivery';
+import { MAX_DELAY_SECONDS, newDeliveryId } from '../../../lambdas/domain/delivery';
 import type { DeliveryMessage, DeliveryQueue } from '../../../lambdas/domain/ports';
 
 export interface QueuedDelivery {
@@ -21,7 +20,7 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   async enqueue(messages: DeliveryMessage[], delaySeconds = 0): Promise<void> {
     const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.round(delaySeconds)));
     for (const m of messages) {
-      const message = JSON.parse(JSON.stringify({ ...m, attempt: m.attempt ?? 1, deliveryId: m.deliveryId ?? `msg_${randomUUID()}` })) as DeliveryMessage;
+      const message = JSON.parse(JSON.stringify({ ...m, attempt: m.attempt ?? 1, deliveryId: m.deliveryId ?? newDeliveryId() })) as DeliveryMessage;
       this.queued.push({ message, delaySeconds: delay });
     }
   }
