@@ -127,7 +127,8 @@ describe('the newcomer path', () => {
       expect((await postForm(`${hook}event.bind`, `event=ONOFFLINEEVENT&handler=http://127.0.0.1:${listenPort}/&options[minTimeout]=0`)).body.result).toBe(true);
       expect((await postForm(`${hook}event.bind`, `event=ONCRMDEALADD&handler=http://127.0.0.1:${handlerPort}/&options[format]=json`)).body.result).toBe(true);
       expect((await tsx('producer.ts', ['ONCRMDEALUPDATE', '5', '6'], { MEMBER_ID: memberId })).code).toBe(0);
-      await waitUntil('the notified consumer to drain', () => consumer.stdout().trim().split('\n').filter(Boolean).length >= 2);
+      // Its records reach stdout before its summary line reaches stderr (two pipes): wait for both.
+      await waitUntil('the notified consumer to drain', () => consumer.stdout().trim().split('\n').filter(Boolean).length >= 2 && /drained [1-9]/.test(consumer.stderr()));
       expect(consumer.stdout().trim().split('\n').map((l) => (JSON.parse(l) as { data: unknown }).data)).toEqual([{ FIELDS: { ID: 5 } }, { FIELDS: { ID: 6 } }]);
       expect(consumer.stderr()).toMatch(/ONOFFLINEEVENT: drained 2 record\(s\)/);
 
