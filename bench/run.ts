@@ -26,6 +26,12 @@ import { estimateCost, type CostEstimate } from './cost';
  * Writes bench/results.json and prints a table. Goals are reported, never asserted.
  */
 const QUICK = process.argv.includes('--quick');
+/**
+ * `--only=drain,api`: measure just those sections (while working on one hot path); the figures
+ * are printed as JSON and written to bench/results.partial.json, never to bench/results.json.
+ */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const runs = (section: string): boolean => !ONLY || ONLY.includes(section);
 const SIZE = QUICK
   ? { ingest: 2000, drain: 1000, drainClear0: 500, delivery: 500, apiCalls: 40, coldRuns: 3 }
   : { ingest: 10000, drain: 5000, drainClear0: 1000, delivery: 2000, apiCalls: 200, coldRuns: 5 };
@@ -63,6 +69,20 @@ async function main(): Promise<void> {
     const client = new Client(stack, agent);
     log(`bench: ${QUICK ? 'quick' : 'full'} run, stack on ${stack.url}`);
 
+    if (ONLY) {
+      const sections: Record<string, () => Promise<unknown>> = {
+        ingest: () => benchIngest(client, raw),
+        drain: () => benchDrain(client, raw),
+        delivery: () => benchDelivery(client),
+        api: () => benchApi(client, raw),
+        bundles: () => measureBundles(SIZE.coldRuns),
+      };
+      const partial: Record<string, unknown> = { generated_at: new Date().toISOString(), mode: QUICK ? 'quick' : 'full', only: ONLY };
+      for (const name of Object.keys(sections)) if (runs(name)) partial[name] = await sections[name]!();
+      writeFileSync(join(__dirname, 'results.partial.json'), `${JSON.stringify(partial, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(partial, null, 2)}\nwrote bench/results.partial.json\n`);
+      return;
+    }
     const ingest = await benchIngest(client, raw);
     log(`ingest: ${ingest.events_per_s}/s vs raw ${ingest.raw_put_per_s}/s`);
     const drain = await benchDrain(client, raw);
