@@ -38,6 +38,11 @@ const schema = z.object({
   DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(900).default(30),
   /** Body of deliveries: PHP-style form (as Bitrix24) or JSON. */
   DELIVERY_FORMAT: z.enum(['form', 'json']).default('form'),
+  /**
+   * How long a delivery worker keeps what it read of installations, handler health and bindings
+   * (docs/delivery.md): an uninstall or unbind stops deliveries within this bound. 0 = read every time.
+   */
+  DELIVERY_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
   /** 1 = deliver to private and loopback addresses too (the local runtime's default). */
   HANDLER_ALLOW_PRIVATE: z.enum(['0', '1']).default('0').transform((v) => v === '1'),
   /**

@@ -12,6 +12,12 @@ export interface ServiceFunctionProps {
   environment: Record<string, string>;
   timeout?: Duration;
   memorySize?: number;
+  /**
+   * `NODE_OPTIONS=--enable-source-maps`: stack traces in logs point into the TypeScript, at the
+   * price of loading the bundle's source map at start. Off unless the operator turns it on
+   * (CDK context `sourceMaps=true`, docs/operations.md); the maps are built either way.
+   */
+  sourceMaps?: boolean;
 }
 
 /**
@@ -45,8 +51,8 @@ export const BUNDLING = {
 /**
  * Every function of the service, set up once: Node.js 24 (Lambda's latest) on arm64 (bundles
  * target Node 20 syntax, so the same code runs on the local Node 20), one esbuild bundle per
- * entry (minified, source maps, AWS SDK v3 bundled so it is tree-shaken), two weeks of logs,
- * X-Ray tracing. Its role may write only its own log group: no AWSLambdaBasicExecutionRole,
+ * entry (minified, source maps built but loaded only with `sourceMaps`, AWS SDK v3 bundled so
+ * it is tree-shaken), two weeks of logs, X-Ray tracing. Its role may write only its own log group: no AWSLambdaBasicExecutionRole,
  * which would let it write to every log group of the account.
  */
 export class ServiceFunction extends NodejsFunction {
@@ -66,7 +72,7 @@ export class ServiceFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
       logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: { ...(props.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}), ...props.environment },
       bundling: {
         minify: BUNDLING.minify,
         sourceMap: BUNDLING.sourceMap,

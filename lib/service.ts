@@ -52,6 +52,8 @@ export interface ServiceSettings {
   deliveryRetries?: number;
   /** Deliver to private addresses too: development stages only (refused at synth otherwise). */
   handlerAllowPrivate?: boolean;
+  /** Functions start with `--enable-source-maps` (slower cold starts); off by default. */
+  sourceMaps?: boolean;
   /** Each application's leaky bucket (docs/limits.md); Bitrix24's 2 per second and 50 when unset. */
   rateLimitPerSecond?: number;
   rateLimitBurst?: number;
@@ -181,7 +183,7 @@ export class Service extends Construct {
       ...(props.rateLimitBurst !== undefined ? { RATE_LIMIT_BURST: String(props.rateLimitBurst) } : {}),
     };
     const fn = (name: string, entry: string, extra: Partial<ConstructorParameters<typeof ServiceFunction>[2]> = {}) => {
-      const created = new ServiceFunction(this, name, { entry, environment, ...extra });
+      const created = new ServiceFunction(this, name, { entry, environment, ...(props.sourceMaps ? { sourceMaps: true } : {}), ...extra });
       this.functions.push(created);
       return created;
     };
@@ -272,9 +274,11 @@ export class Service extends Construct {
     );
 
     // The delivery worker: SQS event source, batches of 10, partial batch failures. It calls
-    // arbitrary URLs, so it reaches only installations (read) and new token items (put).
+    // arbitrary URLs, so it reaches only installations (read), new token items (put) and the
+    // bindings (read: a delivery to a binding that is gone is dropped).
     this.deliver = fn('Deliver', handlerEntry('deliver').file, { timeout: Duration.seconds(DELIVERY_FUNCTION_TIMEOUT_SECONDS) });
     grantItems(tables.registry, this.deliver, REGISTRY_ITEMS.installations);
+    grantItems(tables.bindings, this.deliver, { access: 'read' });
     grantItems(tables.registry, this.deliver, REGISTRY_ITEMS.mintTokens);
     grantItems(tables.deliveries, this.deliver, DELIVERIES_ITEMS.deliveryLog);
     storage.deliveryQueue.grantSendMessages(this.deliver); // retries and deferrals go back with a delay

@@ -181,6 +181,8 @@ export interface DeliveryLog {
   /** Takes the handler's next turn: sets nextAt to `until` if it is not in the future at `now`; false when another worker has it. */
   reserveTurn(handler: string, now: number, until: number): Promise<boolean>;
   recordAttempt(attempt: DeliveryAttempt): Promise<void>;
+  /** Records several attempts at once (the worker's SQS batch): each as `recordAttempt` would, all or an error. */
+  recordAttempts(attempts: readonly DeliveryAttempt[]): Promise<void>;
   listAttempts(memberId: string, clientId: string, limit: number): Promise<DeliveryAttempt[]>;
 }
 

@@ -3,9 +3,11 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { deliveryLog, deliveryQueue, deliverySettings, handlerSender, registryStore, traceRecord } from '../composition';
+import { bindingStore, deliveryLog, deliveryQueue, deliverySettings, handlerSender, registryStore, traceRecord } from '../composition';
 import { config } from '../config';
 import { deliver, type DeliveryDeps } from '../usecases/deliver';
+import { DeliveryMemory } from '../usecases/delivery-memory';
+import type { DeliveryAttempt } from '../domain/ports';
 import { deliveryMessage } from '../wire/delivery-message';
 import { logger } from '../wire/logger';
 import { metrics, recordDelivery, recordFailedRecord } from '../wire/metrics';
@@ -14,7 +16,8 @@ import { metrics, recordDelivery, recordFailedRecord } from '../wire/metrics';
  * The delivery worker (docs/delivery.md): an SQS event source with partial batch failure
  * reporting. Each body is checked against the delivery message schema (wire/delivery-message.ts);
  * a record that does not parse fails (SQS delivers it again, then parks it in the DLQ). The records of a
- * batch are delivered in parallel, so a fast handler does not wait for a slow one. A handler's
+ * batch are delivered in parallel, so a fast handler does not wait for a slow one, and their
+ * attempt records are written together once the batch is done (BatchWriteItem). A handler's
  * failure is a recorded outcome, not a failed record.
  */
 const processor = new BatchProcessor(EventType.SQS);
@@ -33,14 +36,17 @@ let built: DeliveryDeps | undefined;
 const deps = (): DeliveryDeps => {
   if (!built) {
     const cfg = config();
-    built = { registry: registryStore(cfg), log: deliveryLog(cfg), sender: handlerSender(cfg), queue: deliveryQueue(cfg), settings: deliverySettings(cfg) };
+    const settings = deliverySettings(cfg);
+    // Kept for the container's life: installations, health and bindings for DELIVERY_CACHE_SECONDS, tokens.
+    const memory = new DeliveryMemory(settings);
+    built = { registry: registryStore(cfg), bindings: bindingStore(cfg), log: deliveryLog(cfg), sender: handlerSender(cfg), queue: deliveryQueue(cfg), settings, memory };
   }
   return built;
 };
 
 async function handle(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  // Portals and installations read once per batch, shared by its records.
-  const installations = new Map();
+  const attempts: DeliveryAttempt[] = [];
+  const batchDeps: DeliveryDeps = { ...deps(), attempts };
   // Each record's work joins the trace its message carries (publish → SQS → deliver).
   const deliverRecord = (record: SQSRecord): Promise<void> => traceRecord(record.attributes?.AWSTraceHeader, () => deliverOne(record));
   const deliverOne = async (record: SQSRecord): Promise<void> => {
@@ -49,7 +55,7 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
     const parsed = deliveryMessage.safeParse(parseJson(record.body));
     if (!parsed.success) throw new MalformedDelivery(`malformed delivery message ${record.messageId}: ${parsed.error.issues[0]?.message ?? ''}`);
     const delivery = parsed.data;
-    const outcome = await deliver(deps(), delivery, Date.now(), installations);
+    const outcome = await deliver(batchDeps, delivery, Date.now());
     // Never the payload or tokens: only what identifies the delivery and how it went.
     logger.info('delivery', {
       member_id: delivery.memberId,
@@ -62,10 +68,25 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
     recordDelivery(outcome);
   };
   const response = await processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false });
+  await writeAttempts(batchDeps.log, attempts);
   // Every record counts as something, so each batch has metrics to publish: failed records
   // are malformed (they never reached deliverRecord) or met a failure of the service itself.
   for (const error of processor.errors) recordFailedRecord(error instanceof MalformedDelivery ? 'malformed' : 'service');
   return response;
+}
+
+/**
+ * The batch's attempt records, in one BatchWriteItem per 25. The deliveries have happened: a
+ * write that still fails is logged, and the records are not reported as failed (SQS would
+ * deliver them again to handlers that already have them).
+ */
+async function writeAttempts(log: DeliveryDeps['log'], attempts: DeliveryAttempt[]): Promise<void> {
+  if (attempts.length === 0) return;
+  try {
+    await log.recordAttempts(attempts);
+  } catch (error) {
+    logger.error('attempt records not written', { attempts: attempts.length, error: error as Error });
+  }
 }
 
 export const handler = middy(handle).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));

@@ -1,10 +1,10 @@
 import { buildPayload, encodePayload, endpoints, MAX_DELAY_SECONDS, newDeliveryId, signatureHeaders, tokenGrant, type PayloadFormat } from '../domain/delivery';
-import { afterAttempt, decide, worthStoring } from '../domain/handler-health';
-import type { Installation, Portal } from '../domain/model';
-import type { DeliveryLog, DeliveryMessage, DeliveryQueue, HandlerSender, RegistryStore } from '../domain/ports';
-import { mintTokens, type TokenSettings } from './tokens';
+import { afterAttempt, decide, worthStoring, type HandlerHealth } from '../domain/handler-health';
+import type { Installation } from '../domain/model';
+import type { BindingStore, DeliveryAttempt, DeliveryLog, DeliveryMessage, DeliveryQueue, HandlerSender, RegistryStore } from '../domain/ports';
+import type { DeliveryMemory, DeliveryMemorySettings } from './delivery-memory';
 
-export interface DeliverySettings extends TokenSettings {
+export interface DeliverySettings extends DeliveryMemorySettings {
   timeoutMs: number;
   /** Attempts after the first; 0 = Bitrix24 behaviour, no retry. */
   retries: number;
@@ -15,10 +15,18 @@ export interface DeliverySettings extends TokenSettings {
 
 export interface DeliveryDeps {
   registry: RegistryStore;
+  bindings: BindingStore;
   log: DeliveryLog;
   sender: HandlerSender;
   queue: DeliveryQueue;
   settings: DeliverySettings;
+  /** What the worker keeps between deliveries (delivery-memory.ts): one per process. */
+  memory: DeliveryMemory;
+  /**
+   * When given, attempt records are collected here and the caller writes them in one batch
+   * (`DeliveryLog.recordAttempts`) once the SQS batch is done; otherwise each is written at once.
+   */
+  attempts?: DeliveryAttempt[];
 }
 
 export type DeliveryOutcome =
@@ -51,28 +59,25 @@ function uninstalledInstallation(message: DeliveryMessage): Installation | undef
 
 /**
  * One delivery to an online handler (docs/delivery.md):
- * 1. The application must still be installed (else the delivery is dropped).
+ * 1. The application must still be installed and the binding still bound (else the delivery
+ *    is dropped, unsent). Both are known for DELIVERY_CACHE_SECONDS after the worker read them.
  * 2. A slow or failing handler is called at most once per its spacing: a delivery that comes
  *    sooner goes back to the queue with a delay, so this worker's time goes to healthy handlers.
- * 3. Tokens are minted as domain/delivery.ts says for the event and user.
+ * 3. Tokens as domain/delivery.ts says for the event and user: a kept access token is handed
+ *    out again for the first half of its lifetime (tokens.ts, `DeliveryTokens`).
  * 4. The Bitrix payload is encoded (form or JSON), signed (Standard Webhooks) and POSTed.
  * 5. The attempt is recorded; the handler's health is updated; a failure is retried with
  *    backoff when the deployment allows retries, and parked in the DLQ when they run out.
  */
-export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now: number, cache = new Map<string, Promise<[Portal | undefined, Installation | undefined]>>()): Promise<DeliveryOutcome> {
-  const key = `${message.memberId}/${message.clientId}`;
-  let loading = cache.get(key);
-  if (!loading) {
-    loading = Promise.all([deps.registry.getPortal(message.memberId), deps.registry.getInstallation(message.memberId, message.clientId)]);
-    cache.set(key, loading);
-  }
-  const [portal, found] = await loading;
+export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now: number): Promise<DeliveryOutcome> {
+  const [portal, found] = await deps.memory.installation(deps.registry, message, now);
   const installation = found ?? uninstalledInstallation(message);
   if (!portal || !installation) return { kind: 'dropped', reason: 'the application is no longer installed' };
+  if (!(await stillBound(deps, message, now))) return { kind: 'dropped', reason: 'the binding no longer exists' };
 
-  const health = await deps.log.getHealth(message.handler);
+  const health = await deps.memory.handlerHealth(deps.log, message.handler, now);
   const decision = decide(health, now);
-  if (!decision.deliver || (decision.reserveUntil !== undefined && !(await deps.log.reserveTurn(message.handler, now, decision.reserveUntil)))) {
+  if (!decision.deliver || (decision.reserveUntil !== undefined && !(await takeTurn(deps, message.handler, health, now, decision.reserveUntil)))) {
     const waitMs = decision.deliver ? decision.reserveUntil! - now : decision.waitMs;
     const waitSeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(waitMs / 1000)));
     await deps.queue.enqueue([message], waitSeconds);
@@ -82,7 +87,7 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
   const nowSeconds = Math.floor(now / 1000);
   const webhook = installation.kind === 'webhook';
   const grant = tokenGrant(message.event, message.userId, webhook);
-  const tokens = grant === 'none' ? undefined : await mintTokens(deps.registry, installation, message.userId, grant, deps.settings, nowSeconds);
+  const tokens = grant === 'none' ? undefined : await deps.memory.tokens.handOut(deps.registry, installation, message.userId, grant, nowSeconds);
   const payload = buildPayload({
     event: message.event,
     bindingId: message.bindingId,
@@ -107,7 +112,7 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
   const response = await deps.sender.post(message.handler, body, headers, deps.settings.timeoutMs);
   const ok = response.status >= 200 && response.status < 300;
   const attempt = message.attempt ?? 1;
-  await deps.log.recordAttempt({
+  await recordAttempt(deps, {
     memberId: message.memberId,
     clientId: message.clientId,
     bindingId: message.bindingId,
@@ -123,6 +128,7 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
   });
   const answeredAt = now + response.latencyMs;
   const after = afterAttempt(health, { ok, latencyMs: response.latencyMs }, answeredAt);
+  deps.memory.learntHealth(message.handler, after);
   if (worthStoring(health, after)) await deps.log.putHealth(message.handler, after, answeredAt);
   if (ok) return { kind: 'delivered', status: response.status, latencyMs: response.latencyMs };
 
@@ -135,4 +141,27 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
   const retryInSeconds = Math.min(MAX_DELAY_SECONDS, deps.settings.retryBaseSeconds * 2 ** (attempt - 1));
   await deps.queue.enqueue([{ ...message, deliveryId, attempt: attempt + 1 }], retryInSeconds);
   return { kind: 'failed', status: response.status, error, retryInSeconds };
+}
+
+/**
+ * ONAPPUNINSTALL goes out after its bindings are removed, and the install handler's
+ * ONAPPINSTALL (binding 0) has none: every other delivery needs its binding still bound.
+ */
+function stillBound(deps: DeliveryDeps, message: DeliveryMessage, now: number): Promise<boolean> | boolean {
+  if (message.uninstalled || message.bindingId === 0) return true;
+  return deps.memory.bindingExists(deps.bindings, message, now);
+}
+
+/** A limited handler's turn (a conditional write): of parallel workers, one gets it. */
+async function takeTurn(deps: DeliveryDeps, handler: string, health: HandlerHealth, now: number, until: number): Promise<boolean> {
+  const taken = await deps.log.reserveTurn(handler, now, until);
+  if (taken) deps.memory.learntHealth(handler, { ...health, nextAt: until });
+  else deps.memory.forgetHealth(handler);
+  return taken;
+}
+
+/** Collected for the batch write when the caller batches (the worker), else written now. */
+async function recordAttempt(deps: DeliveryDeps, attempt: DeliveryAttempt): Promise<void> {
+  if (deps.attempts) deps.attempts.push(attempt);
+  else await deps.log.recordAttempt(attempt);
 }

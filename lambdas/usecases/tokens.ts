@@ -3,6 +3,7 @@ import { endpoints, type MintedTokens, type TokenGrant } from '../domain/deliver
 import { errors } from '../domain/errors';
 import type { Installation } from '../domain/model';
 import type { RegistryStore } from '../domain/ports';
+import { TtlCache } from '../domain/ttl-cache';
 
 export interface TokenSettings {
   publicUrl: string;
@@ -44,6 +45,48 @@ export async function mintTokens(
   };
 }
 
+/** An access token minted for deliveries, kept in the worker's memory (plain text: it is handed out again). */
+interface KeptToken {
+  accessToken: string;
+  expires: number;
+}
+
+/**
+ * The access tokens a delivery worker has minted, by (installation generation, user, admin
+ * flag, scopes). A token is handed out again until half its lifetime has passed, so a handler
+ * always gets at least `ACCESS_TOKEN_TTL_SECONDS / 2` (30 minutes by default) of validity, and
+ * a busy user costs one credential write per half lifetime per worker instead of one per
+ * delivery (docs/delivery.md, "Payload and tokens").
+ */
+export class DeliveryTokens {
+  private readonly kept: TtlCache<KeptToken>;
+
+  constructor(private readonly settings: TokenSettings) {
+    this.kept = new TtlCache(Math.floor(settings.accessTokenTtl / 2) * 1000);
+  }
+
+  /**
+   * Tokens for a delivery. An access-only grant reuses a kept token, `expires_in` counting down
+   * to its fixed `expires`. A grant with a refresh token mints both afresh: a refresh token works
+   * once, so two handlers (or two events) must never share one.
+   */
+  async handOut(registry: RegistryStore, installation: Installation, userId: number, grant: Exclude<TokenGrant, 'none'>, nowSeconds: number): Promise<MintedTokens> {
+    if (grant !== 'access') return mintTokens(registry, installation, userId, grant, this.settings, nowSeconds);
+    const admin = installation.admins.includes(userId);
+    const key = JSON.stringify([installation.memberId, installation.clientId, installation.generation, userId, admin, installation.scopes]);
+    const kept = await this.kept.get(key, nowSeconds * 1000, async () => {
+      const minted = await mintTokens(registry, installation, userId, 'access', this.settings, nowSeconds);
+      return { accessToken: minted.access_token, expires: minted.expires };
+    });
+    return {
+      access_token: kept.accessToken,
+      expires: kept.expires,
+      expires_in: kept.expires - nowSeconds,
+      scope: installation.scopes.join(','),
+      user_id: userId,
+    };
+  }
+}
 
 export interface RefreshRequest {
   grantType: string;

@@ -34,5 +34,15 @@ export function deliveryLogContract(name: string, make: () => DeliveryLog): void
       expect((await log.listAttempts(memberId, 'app.a', 10)).map((a) => a.at)).toEqual([3000, 2000, 1000]);
       expect(await log.listAttempts(memberId, 'app.a', 2)).toEqual([attempt(3000), attempt(2000)]);
     });
+
+    it('records a batch of attempts as single ones would be, more than one write request holds (25)', async () => {
+      const log = make();
+      const memberId = randomBytes(16).toString('hex');
+      const attempt = (at: number): DeliveryAttempt => ({ memberId, clientId: 'app.a', bindingId: at % 3, event: 'ONCRMDEALADD', handler: 'https://h.example.com/', deliveryId: `msg_${at}`, attempt: 1, status: at % 2 ? 500 : 200, latencyMs: 5, ok: at % 2 === 0, ...(at % 2 ? { error: 'HTTP 500' } : {}), at });
+      const batch = Array.from({ length: 30 }, (_, i) => attempt(1000 + i));
+      await log.recordAttempts(batch);
+      await log.recordAttempts([]);
+      expect(await log.listAttempts(memberId, 'app.a', 100)).toEqual([...batch].reverse());
+    });
   });
 }

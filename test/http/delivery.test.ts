@@ -5,6 +5,8 @@ import { Webhook } from 'standardwebhooks';
 import type { DeliveryMessage } from '../../lambdas/domain/ports';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs/delivery-queue';
 import { deliver } from '../../lambdas/usecases/deliver';
+import { uninstall } from '../../lambdas/usecases/installations';
+import { DeliveryMemory } from '../../lambdas/usecases/delivery-memory';
 import { wiring } from '../support/wiring';
 import { startDeliveryHarness, type DeliveryHarness } from '../support/delivery-harness';
 import { get, installUser, postForm, publishEvents, type InstalledUser, type TestServer } from '../support/fixtures';
@@ -184,6 +186,60 @@ describe('online delivery through SQS and the delivery worker', () => {
   });
 });
 
+describe('what the delivery worker keeps in memory, on the real stores', () => {
+  jest.setTimeout(60_000);
+
+  it('hands the same access token to a user’s deliveries with expires_in counting down, and the token works', async () => {
+    const sink = await startSink();
+    try {
+      const app = await installUser();
+      await bindOnline(app, 'ONCRMDEALADD', `${sink.url}/deals`);
+      await publishEvents(server.url, app.memberId, [{ event: 'ONCRMDEALADD', data: { FIELDS: { ID: 1 } }, user_id: 1 }]);
+      await sink.waitFor(1);
+      await new Promise((r) => setTimeout(r, 1100)); // a whole second later, so expires_in has moved
+      await publishEvents(server.url, app.memberId, [{ event: 'ONCRMDEALADD', data: { FIELDS: { ID: 2 } }, user_id: 1 }]);
+      const got = await sink.waitFor(2);
+      const auths = got.map((g) => (qs.parse(g.body) as { auth: Record<string, string> }).auth);
+
+      expect(auths[1]!.access_token).toBe(auths[0]!.access_token);
+      expect(auths[1]!.expires).toBe(auths[0]!.expires);
+      expect(Number(auths[1]!.expires_in)).toBeLessThan(Number(auths[0]!.expires_in));
+      expect((await get(rest('event.get', auths[1]!.access_token!))).status).toBe(200);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('drops deliveries to an unbound binding and to an uninstalled application once the bound has passed', async () => {
+    // The worker's use case on DynamoDB Local, with its own memory; `now` steps past the bound.
+    const [sinkA, sinkB] = await Promise.all([startSink(), startSink()]);
+    try {
+      const app = await installUser();
+      const w = wiring();
+      const settings = { ...w.deliverySettings, knownForMs: 5000 };
+      const deps = { registry: w.registry, bindings: w.bindings, log: w.deliveryLog, sender: w.sender, queue: w.deliveries, settings, memory: new DeliveryMemory(settings) };
+      await bindOnline(app, 'ONCRMDEALADD', `${sinkA.url}/a`);
+      await bindOnline(app, 'ONCRMDEALADD', `${sinkB.url}/b`);
+      const [a, b] = await w.bindings.listByApplication(app.memberId, app.clientId);
+      const t0 = Date.now();
+      const message = (bindingId: number, handler: string): DeliveryMessage => ({ memberId: app.memberId, clientId: app.clientId, bindingId, event: 'ONCRMDEALADD', handler, userId: 0, data: {}, ts: Math.floor(t0 / 1000) });
+      expect((await deliver(deps, message(a!.id, a!.handler), t0)).kind).toBe('delivered');
+
+      // Unbound: dropped unsent once the bound has passed.
+      expect((await postForm(rest('event.unbind', app.accessToken), `event=ONCRMDEALADD&handler=${encodeURIComponent(a!.handler)}`)).body.result).toEqual({ count: 1 });
+      expect(await deliver(deps, message(a!.id, a!.handler), t0 + 5000)).toEqual({ kind: 'dropped', reason: 'the binding no longer exists' });
+      expect((await deliver(deps, message(b!.id, b!.handler), t0 + 5001)).kind).toBe('delivered');
+
+      // Uninstalled: dropped once the bound has passed.
+      await uninstall({ registry: w.registry, bindings: w.bindings, journal: w.journal, publicUrl: settings.publicUrl, accessTokenTtl: settings.accessTokenTtl, refreshTokenTtl: settings.refreshTokenTtl }, app.memberId, app.clientId);
+      expect(await deliver(deps, message(b!.id, b!.handler), t0 + 10_001)).toEqual({ kind: 'dropped', reason: 'the application is no longer installed' });
+      expect([sinkA.received.length, sinkB.received.length]).toEqual([1, 1]);
+    } finally {
+      await Promise.all([sinkA.close(), sinkB.close()]);
+    }
+  });
+});
+
 describe('poison messages', () => {
   jest.setTimeout(40_000);
 
@@ -209,8 +265,11 @@ describe('retries when the deployment enables them', () => {
       const name = `retries-${randomBytes(4).toString('hex')}`;
       const retryQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
       const parkedUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl!;
-      const deps = { registry: w.registry, log: w.deliveryLog, sender: w.sender, queue: new SqsDeliveryQueue(sqs, retryQueueUrl, parkedUrl), settings: { ...w.deliverySettings, retries: 2, retryBaseSeconds: 1 } };
+      const settings = { ...w.deliverySettings, retries: 2, retryBaseSeconds: 1 };
+      const deps = { registry: w.registry, bindings: w.bindings, log: w.deliveryLog, sender: w.sender, queue: new SqsDeliveryQueue(sqs, retryQueueUrl, parkedUrl), settings, memory: new DeliveryMemory(settings) };
       const handler = `${failing.url}/x`;
+      await bindOnline(app, 'ONCRMDEALADD', handler);
+      const [binding] = await w.bindings.listByApplication(app.memberId, app.clientId);
       // Each attempt runs at the handler's turn (its health spaces a failing handler's calls).
       const turn = async () => Math.max(Date.now(), (await w.deliveryLog.getHealth(handler)).nextAt);
       const next = async (): Promise<{ message: DeliveryMessage; waitedMs: number }> => {
@@ -221,7 +280,7 @@ describe('retries when the deployment enables them', () => {
         }
       };
 
-      const first: DeliveryMessage = { memberId: app.memberId, clientId: app.clientId, bindingId: 1, event: 'ONCRMDEALADD', handler, userId: 1, data: {}, ts: 1, attempt: 1, deliveryId: 'msg_retry' };
+      const first: DeliveryMessage = { memberId: app.memberId, clientId: app.clientId, bindingId: binding!.id, event: 'ONCRMDEALADD', handler, userId: 1, data: {}, ts: 1, attempt: 1, deliveryId: 'msg_retry' };
       expect(await deliver(deps, first, await turn())).toMatchObject({ kind: 'failed', retryInSeconds: 1 });
       const second = await next();
       expect(second.message).toMatchObject({ attempt: 2, deliveryId: 'msg_retry' });

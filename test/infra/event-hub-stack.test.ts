@@ -334,6 +334,8 @@ describe('EventHubStack: least privilege', () => {
       [[`${R.portal}*`], []],
       [[`${R.credential}*`], ['dynamodb:PutItem']],
     ]);
+    // … and the bindings read only (a delivery whose binding is gone is dropped unsent).
+    expect(statementsOf('ServiceDeliver').filter((s) => on(s, 'Bindings')).map((s) => actions(s).filter((a) => /Put|Update|Delete|Write/.test(a)))).toEqual([[]]);
     // Only OAuth reads application items (client-secret hashes).
     const readers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) => (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => on(s, 'Registry') && leadingKeys(s)?.includes(`${R.application}*`)));
     expect(readers.map(([, p]) => JSON.stringify(p.Properties.Roles))).toEqual([expect.stringContaining('ServiceOAuthToken')]);

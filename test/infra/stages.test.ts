@@ -121,3 +121,17 @@ describe('the optional front', () => {
     }
   });
 });
+
+describe('source maps at start', () => {
+  const nodeOptions = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler').map((f) => f.Properties.Environment?.Variables?.NODE_OPTIONS as string | undefined);
+
+  it('are not loaded by the deployed functions unless the operator turns them on with -c sourceMaps=true', () => {
+    // Protects issue 17: a cold start does not pay for source-map support by default.
+    const plain = nodeOptions(synth(settingsFromContext((k) => ({ stage: 'prod' })[k])));
+    const mapped = nodeOptions(synth(settingsFromContext((k) => ({ stage: 'prod', sourceMaps: 'true' })[k]), 'M'));
+    expect(plain.length).toBeGreaterThan(5);
+    expect(new Set(plain)).toEqual(new Set([undefined]));
+    expect(mapped).toHaveLength(plain.length);
+    expect(new Set(mapped)).toEqual(new Set(['--enable-source-maps']));
+  });
+});

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { BatchWriteCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeliveryLogRepository } from '../../lambdas/adapters/dynamo/delivery-log-repository';
 import { HttpHandlerSender } from '../../lambdas/adapters/http/handler-sender';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs/delivery-queue';
-import type { DeliveryMessage } from '../../lambdas/domain/ports';
+import type { DeliveryAttempt, DeliveryMessage } from '../../lambdas/domain/ports';
 import { sqsClient } from '../../lambdas/composition';
 import { startSink, type Sink } from '../support/sink';
+import { wiring } from '../support/wiring';
 
 let sqs: SQSClient;
 beforeAll(() => {
@@ -114,5 +117,50 @@ describe('HttpHandlerSender', () => {
     } finally {
       await v6.close();
     }
+  });
+});
+
+describe('DeliveryLogRepository batch writes under injected unprocessed items', () => {
+  /**
+   * DynamoDB Local never leaves items unprocessed; this client does what a throttled table
+   * does: it writes only the first `keep` items of each of the first `rounds` BatchWriteItem
+   * calls and hands the rest back as UnprocessedItems.
+   */
+  function throttled(db: DynamoDBDocumentClient, rounds: number, keep: number): { client: DynamoDBDocumentClient; calls: number[] } {
+    const calls: number[] = [];
+    const send = async (command: unknown) => {
+      if (!(command instanceof BatchWriteCommand)) return db.send(command as never);
+      const [table, requests] = Object.entries(command.input.RequestItems!)[0] as [string, NonNullable<BatchWriteCommandInput['RequestItems']>[string]];
+      calls.push(requests.length);
+      if (calls.length > rounds) return db.send(command);
+      if (keep > 0) await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, keep) } }));
+      return { UnprocessedItems: { [table]: requests.slice(keep) } };
+    };
+    return { client: { send } as unknown as DynamoDBDocumentClient, calls };
+  }
+
+  const attempts = (memberId: string, n: number): DeliveryAttempt[] =>
+    Array.from({ length: n }, (_, i) => ({ memberId, clientId: 'app', bindingId: i, event: 'ONCRMDEALADD', handler: 'https://h.example.com/', deliveryId: `msg_${i}`, attempt: 1, status: 200, latencyMs: 3, ok: true, at: 1_000_000 + i }));
+
+  it('sends unprocessed items again until every attempt is stored, once each', async () => {
+    const w = wiring();
+    const { client, calls } = throttled(w.db, 3, 4);
+    const memberId = randomBytes(16).toString('hex');
+    const batch = attempts(memberId, 10);
+
+    await new DeliveryLogRepository(client, w.config.TABLE_DELIVERIES, 3600).recordAttempts(batch);
+
+    expect(calls).toEqual([10, 6, 2]);
+    const stored = await new DeliveryLogRepository(w.db, w.config.TABLE_DELIVERIES, 3600).listAttempts(memberId, 'app', 100);
+    expect(stored.map((a) => a.deliveryId).sort()).toEqual(batch.map((a) => a.deliveryId).sort());
+  });
+
+  it('gives up with an error when items stay unprocessed, after its retries', async () => {
+    const w = wiring();
+    const { client, calls } = throttled(w.db, 100, 0);
+    await expect(new DeliveryLogRepository(client, w.config.TABLE_DELIVERIES, 3600).recordAttempts(attempts(randomBytes(16).toString('hex'), 3))).rejects.toThrow(
+      '3 attempt records left unprocessed after 8 retries',
+    );
+    expect(calls).toHaveLength(9);
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HEALTHY, type HandlerHealth } from '../../domain/handler-health';
 import type { DeliveryAttempt, DeliveryLog } from '../../domain/ports';
 import { KEY_PREFIXES } from './tables';
@@ -13,8 +13,10 @@ import { KEY_PREFIXES } from './tables';
  * | handler health| H#{handler URL}             | HEALTH                                |
  * | attempt       | A#{member_id}#{client_id}   | {unix ms, 13 digits}#{binding}#{rand} |
  *
- * Costs: every attempt is one PutItem (1 WRU) that expires after the retention (TTL).
- * Health is read once per delivery (GetItem, 0.5 RRU) and written only while a handler is
+ * Costs: every attempt is one item (1 WRU) that expires after the retention (TTL); the worker
+ * writes a batch's attempts with BatchWriteItem (25 per request; unprocessed items sent again).
+ * Health is read at most once per DELIVERY_CACHE_SECONDS per worker (GetItem, 0.5 RRU;
+ * usecases/delivery-memory.ts) and written only while a handler is
  * slow or failing, or recovering (1 WRU); a slow handler's turn is one conditional UpdateItem.
  * The attempt log of an application is a Query, newest first.
  */
@@ -61,17 +63,31 @@ export class DeliveryLogRepository implements DeliveryLog {
   }
 
   async recordAttempt(attempt: DeliveryAttempt): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: {
-          pk: attemptsPk(attempt.memberId, attempt.clientId),
-          sk: `${String(attempt.at).padStart(13, '0')}#${attempt.bindingId}#${randomBytes(4).toString('hex')}`,
-          ...attempt,
-          ttl: Math.ceil(attempt.at / 1000) + this.retentionSeconds,
-        },
-      }),
-    );
+    await this.db.send(new PutCommand({ TableName: this.table, Item: this.attemptItem(attempt) }));
+  }
+
+  async recordAttempts(attempts: readonly DeliveryAttempt[]): Promise<void> {
+    for (let i = 0; i < attempts.length; i += BATCH_WRITE_MAX) {
+      let requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = attempts.slice(i, i + BATCH_WRITE_MAX).map((a) => ({ PutRequest: { Item: this.attemptItem(a) } }));
+      // Items DynamoDB did not process (throttling) are sent again after a growing pause.
+      for (let round = 0; requests.length > 0; round++) {
+        if (round > 0) {
+          if (round > UNPROCESSED_ROUNDS) throw new Error(`${requests.length} attempt records left unprocessed after ${UNPROCESSED_ROUNDS} retries`);
+          await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** round)));
+        }
+        const { UnprocessedItems } = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+        requests = UnprocessedItems?.[this.table] ?? [];
+      }
+    }
+  }
+
+  private attemptItem(attempt: DeliveryAttempt): Record<string, unknown> {
+    return {
+      pk: attemptsPk(attempt.memberId, attempt.clientId),
+      sk: `${String(attempt.at).padStart(13, '0')}#${attempt.bindingId}#${randomBytes(4).toString('hex')}`,
+      ...attempt,
+      ttl: Math.ceil(attempt.at / 1000) + this.retentionSeconds,
+    };
   }
 
   async listAttempts(memberId: string, clientId: string, limit: number): Promise<DeliveryAttempt[]> {
@@ -87,6 +103,11 @@ export class DeliveryLogRepository implements DeliveryLog {
     return Items.map(({ pk: _pk, sk: _sk, ttl: _ttl, ...attempt }) => attempt as DeliveryAttempt);
   }
 }
+
+/** BatchWriteItem's limit per request. */
+const BATCH_WRITE_MAX = 25;
+/** Resends of unprocessed items before the batch write gives up (about 4 s of pauses). */
+const UNPROCESSED_ROUNDS = 8;
 
 const healthKey = (handler: string) => ({ pk: `${KEY_PREFIXES.deliveries.health}${handler}`, sk: 'HEALTH' });
 const attemptsPk = (memberId: string, clientId: string) => `${KEY_PREFIXES.deliveries.attempts}${memberId}#${clientId}`;

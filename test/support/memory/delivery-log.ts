@@ -33,6 +33,10 @@ export class MemoryDeliveryLog implements DeliveryLog {
     this.attempts.push({ ...attempt });
   }
 
+  async recordAttempts(attempts: readonly DeliveryAttempt[]): Promise<void> {
+    for (const attempt of attempts) this.attempts.push({ ...attempt });
+  }
+
   async listAttempts(memberId: string, clientId: string, limit: number): Promise<DeliveryAttempt[]> {
     return this.attempts
       .filter((a) => a.memberId === memberId && a.clientId === clientId)

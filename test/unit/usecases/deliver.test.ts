@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { hashSecret } from '../../../lambdas/domain/credentials';
-import type { DeliveryMessage } from '../../../lambdas/domain/ports';
+import type { DeliveryAttempt, DeliveryMessage } from '../../../lambdas/domain/ports';
 import { deliver, type DeliveryDeps, type DeliverySettings } from '../../../lambdas/usecases/deliver';
+import { DeliveryMemory } from '../../../lambdas/usecases/delivery-memory';
 import { uninstall } from '../../../lambdas/usecases/installations';
 import { installationDeps, installApp, PUBLIC_URL, type InstalledApp } from '../../support/memory/apps';
 import { memoryPorts, type Answer, type MemoryPorts } from '../../support/memory';
@@ -10,13 +11,18 @@ import { memoryPorts, type Answer, type MemoryPorts } from '../../support/memory
 /** The delivery worker's use case (docs/delivery.md) with a scripted handler: retries, deferral, drop. */
 
 const HANDLER = 'https://handler.example.com/events';
-const SETTINGS: DeliverySettings = { publicUrl: PUBLIC_URL, accessTokenTtl: 3600, refreshTokenTtl: 86400, timeoutMs: 10_000, retries: 0, retryBaseSeconds: 30, format: 'form' };
+const SETTINGS: DeliverySettings = { publicUrl: PUBLIC_URL, accessTokenTtl: 3600, refreshTokenTtl: 86400, timeoutMs: 10_000, retries: 0, retryBaseSeconds: 30, format: 'form', knownForMs: 5000 };
 
 async function setUp(settings: Partial<DeliverySettings> = {}, start?: number): Promise<{ ports: MemoryPorts; app: InstalledApp; deps: DeliveryDeps; message: (over?: Partial<DeliveryMessage>) => DeliveryMessage }> {
   const ports = memoryPorts(start !== undefined ? { start } : {});
   const app = await installApp(ports);
   ports.deliveries.drain();
-  const deps: DeliveryDeps = { registry: ports.registry, log: ports.log, sender: ports.sender, queue: ports.deliveries, settings: { ...SETTINGS, ...settings } };
+  // Bindings 1 to 8 of ONCRMDEALADD to the handler (one per user, so each is its own binding).
+  for (let userId = 1; userId <= 8; userId++) {
+    await ports.bindings.create({ memberId: app.memberId, clientId: app.clientId, event: 'ONCRMDEALADD', offline: false, handler: HANDLER, userId, connector: '', options: {} }, ports.clock.current);
+  }
+  const full = { ...SETTINGS, ...settings };
+  const deps: DeliveryDeps = { registry: ports.registry, bindings: ports.bindings, log: ports.log, sender: ports.sender, queue: ports.deliveries, settings: full, memory: new DeliveryMemory(full) };
   const message = (over: Partial<DeliveryMessage> = {}): DeliveryMessage => ({
     memberId: app.memberId,
     clientId: app.clientId,
@@ -201,5 +207,188 @@ describe('deliver', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+/** Counts the calls of each method of a port (the reads the worker's memory saves). */
+function counted<T extends object>(port: T): { port: T; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const proxy = new Proxy(port, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function' || typeof name !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls[name] = (calls[name] ?? 0) + 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { port: proxy, calls };
+}
+
+describe('what the worker keeps in memory (DELIVERY_CACHE_SECONDS, tokens)', () => {
+  it('hands a user’s access token out again with expires_in counting down, minting once per half lifetime', async () => {
+    // Arrange
+    const { ports, app, deps, message } = await setUp({ accessTokenTtl: 3600 });
+    const credentialsBefore = ports.registry.credentials.size;
+    const t0 = ports.clock.current;
+
+    // Act: deliveries for user 1 at 0 s, 100 s and 1799 s (all within the first half), then at 1800 s; one for user 2.
+    for (const after of [0, 100, 1799, 1800]) await deliver(deps, message(), t0 + after * 1000);
+    await deliver(deps, message({ userId: 2, bindingId: 2 }), t0 + 1800 * 1000);
+
+    // Assert
+    const bodies = ports.sender.sent.map((s) => form(s.body));
+    const [first, second, third, fourth, other] = bodies.map((b) => ({ token: b.get('auth[access_token]'), expires: Number(b.get('auth[expires]')), expiresIn: Number(b.get('auth[expires_in]')) }));
+    const nowS = Math.floor(t0 / 1000);
+    expect([first, second, third]).toEqual([
+      { token: first!.token, expires: nowS + 3600, expiresIn: 3600 },
+      { token: first!.token, expires: nowS + 3600, expiresIn: 3500 },
+      { token: first!.token, expires: nowS + 3600, expiresIn: 1801 },
+    ]);
+    expect(fourth).toEqual({ token: expect.not.stringMatching(first!.token!), expires: nowS + 1800 + 3600, expiresIn: 3600 });
+    expect(other!.token).not.toBe(fourth!.token);
+    // Three mints for five deliveries, and every token handed out works for its user.
+    expect(ports.registry.credentials.size - credentialsBefore).toBe(3);
+    expect(await ports.registry.getCredential(hashSecret(first!.token!))).toMatchObject({ kind: 'access', userId: 1, memberId: app.memberId });
+    expect(await ports.registry.getCredential(hashSecret(other!.token!))).toMatchObject({ kind: 'access', userId: 2 });
+  });
+
+  it('mints a fresh pair for every event that carries a refresh token (a refresh token works once)', async () => {
+    const { ports, app, deps, message } = await setUp();
+    const test = await ports.bindings.create({ memberId: app.memberId, clientId: app.clientId, event: 'ONAPPTEST', offline: false, handler: HANDLER, userId: 1, connector: '', options: {} }, ports.clock.current);
+
+    for (let i = 0; i < 2; i++) await deliver(deps, message({ event: 'ONAPPTEST', bindingId: test.id }), ports.clock.current + i);
+
+    const [a, b] = ports.sender.sent.map((s) => form(s.body));
+    expect(a!.get('auth[refresh_token]')).toEqual(expect.any(String));
+    expect([b!.get('auth[access_token]'), b!.get('auth[refresh_token]')]).not.toContain(a!.get('auth[access_token]'));
+    expect(b!.get('auth[refresh_token]')).not.toBe(a!.get('auth[refresh_token]'));
+  });
+
+  it('reads installation, handler health and bindings once per bound, however many deliveries', async () => {
+    // Arrange
+    const { ports, deps, message } = await setUp({ knownForMs: 5000 });
+    const registry = counted(ports.registry);
+    const log = counted(ports.log);
+    const bindings = counted(ports.bindings);
+    const watched: DeliveryDeps = { ...deps, registry: registry.port, log: log.port, bindings: bindings.port };
+    const t0 = ports.clock.current;
+
+    // Act: 50 deliveries within the bound (in parallel, as a batch), 50 more after it.
+    await Promise.all(Array.from({ length: 50 }, (_, i) => deliver(watched, message({ bindingId: 1 + (i % 8), ts: Math.floor(t0 / 1000) - 10 }), t0 + i)));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => deliver(watched, message({ bindingId: 1 + (i % 8), ts: Math.floor(t0 / 1000) - 10 }), t0 + 5000 + i)));
+
+    // Assert
+    expect(ports.sender.sent).toHaveLength(100);
+    expect([registry.calls.getPortal, registry.calls.getInstallation, log.calls.getHealth, bindings.calls.listByEvent]).toEqual([2, 2, 2, 2]);
+    // One token mint (one user); no health write for a fast, healthy handler.
+    expect([registry.calls.putCredential, log.calls.putHealth]).toEqual([1, undefined]);
+  });
+
+  it('an uninstalled application is not delivered to once the bound has passed', async () => {
+    // Arrange: the worker knows the installation; then the operator uninstalls.
+    const { ports, app, deps, message } = await setUp({ knownForMs: 5000 });
+    const t0 = ports.clock.current;
+    await deliver(deps, message(), t0);
+    await uninstall(installationDeps(ports), app.memberId, app.clientId, t0 + 1);
+
+    // Act
+    const within = await deliver(deps, message(), t0 + 4999);
+    const after = await deliver(deps, message(), t0 + 5000);
+
+    // Assert: within the bound the worker may still use what it knew; from the bound on, never.
+    expect(within.kind).toBe('delivered');
+    expect(after).toEqual({ kind: 'dropped', reason: 'the application is no longer installed' });
+    expect(ports.sender.sent).toHaveLength(2);
+  });
+
+  it('with a bound of 0 every delivery reads afresh: the uninstall stops the next one', async () => {
+    const { ports, app, deps, message } = await setUp({ knownForMs: 0 });
+    await deliver(deps, message(), ports.clock.current);
+    await uninstall(installationDeps(ports), app.memberId, app.clientId, ports.clock.current);
+    expect(await deliver(deps, message(), ports.clock.current)).toEqual({ kind: 'dropped', reason: 'the application is no longer installed' });
+  });
+
+  it('a failing handler that is unbound stops being attempted once the bound has passed: its queued retries are dropped unsent', async () => {
+    // Arrange: a handler failing every time, retries on; its binding is unbound after the first failure.
+    const { ports, app, deps, message } = await setUp({ retries: 5, retryBaseSeconds: 1, knownForMs: 5000 });
+    ports.sender.script(HANDLER, { status: 500 });
+    const t0 = ports.clock.current;
+    const bindings = counted(ports.bindings);
+    const watched: DeliveryDeps = { ...deps, bindings: bindings.port };
+    const first = await deliver(watched, message({ bindingId: 3, ts: Math.floor(t0 / 1000) }), t0);
+    const [binding] = (await ports.bindings.listByApplication(app.memberId, app.clientId)).filter((b) => b.id === 3);
+    await ports.bindings.delete(binding!);
+
+    // Act: the retry comes back after its backoff, and after the bound; and 20 more queued deliveries to it.
+    const [retry] = ports.deliveries.drain();
+    const afterBound = await deliver(watched, retry!.message, t0 + 5000);
+    const more = await Promise.all(Array.from({ length: 20 }, (_, i) => deliver(watched, message({ bindingId: 3, ts: Math.floor(t0 / 1000) }), t0 + 5001 + i)));
+
+    // Assert
+    expect(first).toMatchObject({ kind: 'failed', retryInSeconds: 1 });
+    expect(afterBound).toEqual({ kind: 'dropped', reason: 'the binding no longer exists' });
+    expect(new Set(more.map((o) => o.kind))).toEqual(new Set(['dropped']));
+    expect(ports.sender.sent).toHaveLength(1);
+    expect(ports.log.attempts).toHaveLength(1);
+    expect(ports.deliveries.queued).toEqual([]);
+    // The bindings were read once before the bound and once after: not per dropped delivery.
+    expect(bindings.calls.listByEvent).toBe(2);
+  });
+
+  it('a binding made after the worker read the bindings is delivered to: a list older than the event is read again', async () => {
+    const { ports, app, deps, message } = await setUp({ knownForMs: 5000 });
+    const t0 = ports.clock.current;
+    await deliver(deps, message({ bindingId: 1 }), t0);
+    const added = await ports.bindings.create({ memberId: app.memberId, clientId: app.clientId, event: 'ONCRMDEALADD', offline: false, handler: HANDLER, userId: 99, connector: '', options: {} }, t0 + 1000);
+
+    const outcome = await deliver(deps, message({ bindingId: added.id, ts: Math.floor((t0 + 1000) / 1000) }), t0 + 1500);
+
+    expect(outcome.kind).toBe('delivered');
+  });
+
+  it('ONAPPINSTALL reads the installation afresh: a reinstall within the bound is announced with the new installation', async () => {
+    const { ports, app, deps, message } = await setUp({ knownForMs: 5000 });
+    const t0 = ports.clock.current;
+    await deliver(deps, message(), t0);
+    await uninstall(installationDeps(ports), app.memberId, app.clientId, t0 + 1);
+    const again = await installApp(ports, { memberId: app.memberId, clientId: app.clientId });
+    const installBinding = await ports.bindings.create({ memberId: app.memberId, clientId: app.clientId, event: 'ONAPPINSTALL', offline: false, handler: HANDLER, userId: 1, connector: '', options: {} }, t0 + 2);
+
+    await deliver(deps, message({ event: 'ONAPPINSTALL', bindingId: installBinding.id, ts: Math.floor((t0 + 2) / 1000) }), t0 + 3);
+
+    const announced = form(ports.sender.sent[1]!.body);
+    expect(announced.get('auth[application_token]')).toBe(again.install.application_token);
+    // Its tokens belong to the new installation (a token of the old one would be refused).
+    expect(await ports.registry.getCredential(hashSecret(announced.get('auth[access_token]')!))).toMatchObject({ generation: (await ports.registry.getInstallation(app.memberId, app.clientId))!.generation });
+  });
+
+  it('learns another worker’s news of a handler within the bound: a failure recorded elsewhere defers this worker’s deliveries after it', async () => {
+    // Arrange: this worker knows the handler healthy; another worker then records it failing.
+    const { ports, deps, message } = await setUp({ knownForMs: 5000 });
+    const t0 = ports.clock.current;
+    await deliver(deps, message(), t0);
+    await ports.log.putHealth(HANDLER, { latencyMs: 10_000, failures: 3, nextAt: t0 + 60_000 }, t0 + 10);
+
+    // Act
+    const within = await deliver(deps, message(), t0 + 4999);
+    const after = await deliver(deps, message(), t0 + 5000);
+
+    // Assert
+    expect(within.kind).toBe('delivered');
+    expect(after).toEqual({ kind: 'deferred', waitSeconds: 55 });
+  });
+
+  it('collects attempt records for the caller’s batch write instead of writing each', async () => {
+    const { ports, deps, message } = await setUp();
+    const attempts: DeliveryAttempt[] = [];
+
+    await Promise.all([1, 2, 3].map((bindingId) => deliver({ ...deps, attempts }, message({ bindingId }), ports.clock.current)));
+
+    expect(ports.log.attempts).toEqual([]);
+    expect(attempts.map((a) => a.bindingId).sort()).toEqual([1, 2, 3]);
+    await ports.log.recordAttempts(attempts);
+    expect(await ports.log.listAttempts(attempts[0]!.memberId, attempts[0]!.clientId, 10)).toHaveLength(3);
   });
 });
