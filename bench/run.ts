@@ -33,8 +33,8 @@ const QUICK = process.argv.includes('--quick');
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const runs = (section: string): boolean => !ONLY || ONLY.includes(section);
 const SIZE = QUICK
-  ? { ingest: 2000, drain: 1000, drainClear0: 500, delivery: 500, apiCalls: 40, coldRuns: 3 }
-  : { ingest: 10000, drain: 5000, drainClear0: 1000, delivery: 2000, apiCalls: 200, coldRuns: 5 };
+  ? { ingest: 2000, drain: 1000, drainClear0: 500, delivery: 500, singleEvents: 50, apiCalls: 40, coldRuns: 3 }
+  : { ingest: 10000, drain: 5000, drainClear0: 1000, delivery: 2000, singleEvents: 100, apiCalls: 200, coldRuns: 5 };
 const CONSUMERS = 8;
 const PUBLISH_BATCH = 50;
 const PUBLISH_IN_FLIGHT = 4;
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
       ingest,
       drain,
       delivery,
+      latency: delivery.latency,
       api,
       bundles,
       cost: estimateCost({ ingest, drain, delivery, api }),
@@ -393,6 +394,12 @@ export interface DeliveryFigures {
   write_units_per_event: number;
   read_units_per_event: number;
   concurrency: { worker_deliveries_in_flight: number; raw_posts_in_flight: number };
+  /**
+   * Publish → handler, ms. Single: `singleEvents` events one at a time (the next published once
+   * the sink has the previous one). Burst: the throughput run above, `events` published at once
+   * (50 per request, 4 requests in flight) behind one another in the queue (p50_ms / p99_ms).
+   */
+  latency: { single_events: number; single_p50_ms: number; single_p99_ms: number; burst_events: number; burst_p50_ms: number; burst_p99_ms: number };
 }
 
 interface Sink {
@@ -474,6 +481,16 @@ async function benchDelivery(client: Client): Promise<DeliveryFigures> {
     );
     rawAgent.destroy();
     const side = sideBySide(n, measured.value.seconds, rawPost.seconds);
+
+    // One event at a time: what a lone event waits, from publish to the handler.
+    const single: number[] = [];
+    for (let i = 0; i < SIZE.singleEvents; i++) {
+      const id = 10 * n + i;
+      await client.publish(app.memberId, deals(id, 1, () => ({ T: Date.now() })));
+      await sink.waitFor(sink.received.size + 1, 30_000);
+      single.push(sink.received.get(id)!);
+    }
+    single.sort((a, b) => a - b);
     return {
       events: n,
       events_per_s: side.perS,
@@ -488,6 +505,14 @@ async function benchDelivery(client: Client): Promise<DeliveryFigures> {
       write_units_per_event: perEvent(measured.units.write, n),
       read_units_per_event: perEvent(measured.units.read, n),
       concurrency: { worker_deliveries_in_flight: DELIVERIES_IN_FLIGHT, raw_posts_in_flight: DELIVERIES_IN_FLIGHT },
+      latency: {
+        single_events: single.length,
+        single_p50_ms: percentile(single, 50),
+        single_p99_ms: percentile(single, 99),
+        burst_events: latencies.length,
+        burst_p50_ms: percentile(latencies, 50),
+        burst_p99_ms: percentile(latencies, 99),
+      },
     };
   } finally {
     await sink.close();
@@ -597,6 +622,11 @@ function goals(ingest: IngestFigures, drain: DrainFigures, delivery: DeliveryFig
     ingest_ratio: g('≥ 0.8', ingest.ratio, ingest.ratio >= 0.8),
     drain_ratio: g('≥ 0.5', drain.ratio, drain.ratio >= 0.5),
     delivery_ratio: g('≥ 0.5', delivery.ratio, delivery.ratio >= 0.5),
+    delivery_write_units_per_event: g('≤ 1', delivery.write_units_per_event, delivery.write_units_per_event <= 1),
+    delivery_read_units_per_event: g('≤ 0.1', delivery.read_units_per_event, delivery.read_units_per_event <= 0.1),
+    latency_single_p50_ms: g('≤ 50', delivery.latency.single_p50_ms, delivery.latency.single_p50_ms <= 50),
+    latency_single_p99_ms: g('≤ 200', delivery.latency.single_p99_ms, delivery.latency.single_p99_ms <= 200),
+    latency_burst_p50_ms: g('≤ 1000', delivery.latency.burst_p50_ms, delivery.latency.burst_p50_ms <= 1000),
     api_p50_to_floor_worst: g('≤ 3', worstApi, worstApi <= 3),
     largest_bundle_bytes: g(`≤ ${BUNDLE_GOAL_BYTES}`, bundles.largest_bytes, bundles.largest_bytes <= BUNDLE_GOAL_BYTES),
     drain_duplicates_and_lost: g('= 0', drain.duplicates + drain.lost + drain.clear0.duplicates + drain.clear0.lost, drain.duplicates + drain.lost + drain.clear0.duplicates + drain.clear0.lost === 0),
@@ -614,6 +644,9 @@ function table(r: { ingest: IngestFigures; drain: DrainFigures; delivery: Delive
   rows.push(['  RRU per event; duplicates; lost', `${r.drain.read_units_per_event}; ${r.drain.duplicates + r.drain.clear0.duplicates}; ${r.drain.lost + r.drain.clear0.lost}`, '', '—; 0; 0']);
   rows.push(['delivery events/s', `${r.delivery.events_per_s}`, `${r.delivery.raw_post_per_s} POST/s`, `${r.delivery.ratio} (≥ 0.5)`]);
   rows.push(['  publish → receipt p50 / p99 ms', `${r.delivery.p50_ms} / ${r.delivery.p99_ms}`, '', '']);
+  rows.push(['  WRU / RRU per delivered event', `${r.delivery.write_units_per_event} / ${r.delivery.read_units_per_event}`, '', '≤ 1 / ≤ 0.1']);
+  rows.push([`  single event p50 / p99 ms (${r.delivery.latency.single_events})`, `${r.delivery.latency.single_p50_ms} / ${r.delivery.latency.single_p99_ms}`, '', '≤ 50 / ≤ 200']);
+  rows.push([`  burst of ${r.delivery.latency.burst_events} p50 / p99 ms`, `${r.delivery.latency.burst_p50_ms} / ${r.delivery.latency.burst_p99_ms}`, '', '≤ 1000 p50']);
   for (const [name, m] of Object.entries(r.api.methods)) rows.push([`api ${name} p50 / p99 ms`, `${m.p50_ms} / ${m.p99_ms}`, `${r.api.floor_p50_ms} GetItem p50`, `${m.ratio_to_floor} (≤ 3)`]);
   for (const b of r.bundles.bundles) rows.push([`bundle ${b.entry}`, `${(b.bytes / 1000).toFixed(0)} kB, load ${b.cold_start_ms} ms`, `empty: ${r.bundles.empty_handler_cold_start_ms} ms`, `${b.bytes <= BUNDLE_GOAL_BYTES ? 'ok' : 'over'} (≤ 500 kB)`]);
   rows.push(['cost per million events, offline', `$${r.cost.offline_per_million_usd}`, '', '']);
