@@ -74,6 +74,20 @@ export interface ClaimCandidate {
   error?: boolean;
 }
 
+/**
+ * A range of a queue's pending IDs (of one kind) that one `event.offline.get` call is claiming
+ * (docs/journal.md, "Parallel consumers"): parallel calls leave the IDs in live leases to their
+ * holder and pick beside them, so they seldom race for a record. A lease only steers; the
+ * claim of each record stays exclusive on its own.
+ */
+export interface ClaimLease {
+  /** Inclusive bounds; the lease is known by `fromId` (one lease per first ID). */
+  fromId: number;
+  toId: number;
+  /** Unix ms after which the lease no longer holds (a crashed call's records come free). */
+  exp: number;
+}
+
 export interface ClaimOutcome {
   claimed: JournalRecord[];
   /** Claims sent: fewer than the batch when `stopOnLoss` stopped early. */
@@ -96,6 +110,15 @@ export interface JournalStore {
   pendingKeys(queue: QueueKey, error: boolean, walk: PendingWalk, count: number): Promise<ClaimCandidate[]>;
   /** How many pending records of one kind wait (counted up to `cap`) and the oldest one's ID. */
   pendingFigures(queue: QueueKey, error: boolean, cap: number): Promise<PendingFigures>;
+  /** The live leases (exp after `now`) on the queue's pending records of one kind. */
+  claimLeases(queue: QueueKey, error: boolean, now: number): Promise<ClaimLease[]>;
+  /**
+   * Takes `lease` unless a live lease with the same `fromId` exists: undefined when taken,
+   * else that live lease (so the caller picks beside it without reading the queue again).
+   */
+  takeLease(queue: QueueKey, error: boolean, lease: ClaimLease, now: number): Promise<ClaimLease | undefined>;
+  /** Gives a lease back (only if it is still the one taken: same `fromId` and `exp`). */
+  releaseLease(queue: QueueKey, error: boolean, lease: ClaimLease): Promise<void>;
   /**
    * Claims each record of `batch`. Each claim is exclusive: of parallel callers exactly one
    * gets a record. Returns the records claimed, as stored at the moment of the claim.

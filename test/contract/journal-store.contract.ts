@@ -226,6 +226,32 @@ export function journalStoreContract(name: string, make: (claimLifetimeMs: numbe
       expect(await store.readAll(q, now)).toEqual([]);
     });
 
+    it('grants one live lease per first ID and kind, hands back the holder, and frees it on release or expiry', async () => {
+      const store = make(LIFETIME);
+      const q = queue();
+      const now = Date.now();
+      const lease = { fromId: 100, toId: 150, exp: now + 5000 };
+      await fill(store, q, 3, now);
+
+      expect(await store.takeLease(q, false, lease, now)).toBeUndefined();
+      expect(await store.takeLease(q, false, { fromId: 100, toId: 120, exp: now + 9000 }, now + 1)).toEqual(lease);
+      expect(await store.takeLease(q, true, { fromId: 100, toId: 120, exp: now + 9000 }, now)).toBeUndefined(); // the other kind
+      expect(await store.takeLease(q, false, { fromId: 151, toId: 160, exp: now + 5000 }, now)).toBeUndefined();
+      expect((await store.claimLeases(q, false, now)).sort((a, b) => a.fromId - b.fromId)).toEqual([lease, { fromId: 151, toId: 160, exp: now + 5000 }]);
+      // Leases are not records: reads and the count of a deleted queue leave them out.
+      expect(await store.readAll(q, now)).toHaveLength(3);
+      expect(await store.pendingFigures(q, false, 10)).toMatchObject({ pending: 3, exact: true });
+
+      await store.releaseLease(q, false, { fromId: 151, toId: 160, exp: now + 1 }); // not the one taken: kept
+      await store.releaseLease(q, false, lease);
+      expect(await store.claimLeases(q, false, now)).toEqual([{ fromId: 151, toId: 160, exp: now + 5000 }]);
+      expect(await store.claimLeases(q, false, now + 5000)).toEqual([]);
+      expect(await store.takeLease(q, false, { fromId: 151, toId: 170, exp: now + 9000 }, now + 5000)).toBeUndefined(); // expired: taken over
+      expect(await store.claimLeases(q, false, now + 5000)).toEqual([{ fromId: 151, toId: 170, exp: now + 9000 }]);
+      expect(await store.deleteQueue(q)).toBe(3);
+      expect(await store.claimLeases(q, false, now)).toEqual([]);
+    });
+
     it('deletes a whole queue, claimed records included, and says how many records it removed', async () => {
       const store = make(LIFETIME);
       const q = queue('x');

@@ -1,7 +1,7 @@
 import { IdGenerator, idTime, type SlotLeaser } from '../../../lambdas/domain/ids';
 import type { JournalRecord, QueueKey } from '../../../lambdas/domain/model';
 import type { PendingWalk } from '../../../lambdas/domain/pending-selection';
-import type { ClaimCandidate, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../../lambdas/domain/ports';
+import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../../lambdas/domain/ports';
 import { systemClock, type Clock } from './clock';
 
 /** A stored journal item: the record (event data kept as JSON text, as the table keeps it) and, when claimed, its expiry. */
@@ -43,11 +43,14 @@ export interface MemoryJournalOptions {
  * - `markError` puts the pending error record (version 1, TIMESTAMP_X = max(now, ID time)),
  *   then deletes the records' claimed copies, every other non-error claimed copy of their
  *   MESSAGE_IDs and their pending records (`P#`).
+ * - claim leases are kept per queue and kind by `fromId`; a lease is taken when none with that
+ *   `fromId` is live (exp after `now`) and released only while it is still the one taken.
  * A walk's pages are read one at a time from the current state, so records that change between
  * pages show as they would in DynamoDB.
  */
 export class MemoryJournalStore implements JournalStore {
   private readonly queues = new Map<string, Map<string, Item>>();
+  private readonly leases = new Map<string, Map<string, ClaimLease>>();
   private readonly ids: IdGenerator;
   private readonly claimLifetimeMs: number;
 
@@ -121,6 +124,33 @@ export class MemoryJournalStore implements JournalStore {
     return { pending: Math.min(pending.length, cap), exact: pending.length <= cap, ...(oldest !== undefined ? { oldestId: oldest } : {}) };
   }
 
+  async claimLeases(queue: QueueKey, error: boolean, now: number): Promise<ClaimLease[]> {
+    return [...this.leasesOf(queue, error).values()].filter((l) => l.exp > now).map((l) => ({ ...l }));
+  }
+
+  async takeLease(queue: QueueKey, error: boolean, lease: ClaimLease, now: number): Promise<ClaimLease | undefined> {
+    const leases = this.leasesOf(queue, error);
+    const held = leases.get(String(lease.fromId));
+    if (held && held.exp > now) return { ...held };
+    leases.set(String(lease.fromId), { ...lease });
+    return undefined;
+  }
+
+  async releaseLease(queue: QueueKey, error: boolean, lease: ClaimLease): Promise<void> {
+    const leases = this.leasesOf(queue, error);
+    if (leases.get(String(lease.fromId))?.exp === lease.exp) leases.delete(String(lease.fromId));
+  }
+
+  private leasesOf(queue: QueueKey, error: boolean): Map<string, ClaimLease> {
+    const key = JSON.stringify([queue.memberId, queue.clientId, queue.connector, error]);
+    let leases = this.leases.get(key);
+    if (!leases) {
+      leases = new Map();
+      this.leases.set(key, leases);
+    }
+    return leases;
+  }
+
   async claim(queue: QueueKey, batch: readonly (JournalRecord | ClaimCandidate)[], options: ClaimOptions): Promise<ClaimOutcome> {
     const items = this.partition(queue);
     const claimed: JournalRecord[] = [];
@@ -181,6 +211,8 @@ export class MemoryJournalStore implements JournalStore {
     const items = this.partition(queue);
     const count = items.size;
     items.clear();
+    this.leasesOf(queue, false).clear();
+    this.leasesOf(queue, true).clear();
     return count;
   }
 
