@@ -173,7 +173,7 @@ export class Service extends Construct {
       PUBLIC_URL: this.publicUrl,
       SCHEDULER: 'eventbridge',
       PRODUCER_AUTH: 'iam',
-      CLAIM_LIFETIME_SECONDS: String(props.claimLifetimeSeconds ?? 30 * 24 * 3600),
+      CLAIM_LIFETIME_SECONDS: String(props.claimLifetimeSeconds ?? 24 * 3600),
       // Each stage's metrics and log lines apart (lambdas/wire/metrics.ts, logger.ts).
       POWERTOOLS_METRICS_NAMESPACE: metricNamespace(props.stage),
       POWERTOOLS_SERVICE_NAME: serviceName(props.stage),

@@ -94,6 +94,30 @@ export interface ClaimOutcome {
   attempted: number;
 }
 
+/** What a queue may keep (docs/journal.md, "Retention and queue size"). */
+export interface QueueLimits {
+  /** Pending records (either kind) not written for this long are removed. */
+  retentionMs: number;
+  /** Pending records of one kind a queue keeps; the oldest beyond it are removed. */
+  maxRecords: number;
+}
+
+/** What one trim removed. */
+export interface TrimOutcome {
+  /** Pending records past the retention. */
+  expired: number;
+  /** The oldest pending records beyond the queue's size limit. */
+  overflow: number;
+  /** Claimed copies past their claim lifetime (already invisible; removed so they take no room). */
+  claimsExpired: number;
+}
+
+/** Pending records a queue's trims removed, in total (never reset but by deleting the queue). */
+export interface RemovedFigures {
+  expired: number;
+  overflow: number;
+}
+
 export interface JournalStore {
   write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number }>;
   /** Every record of the queue whose claim has not expired (read only). */
@@ -134,6 +158,20 @@ export interface JournalStore {
    */
   markError(queue: QueueKey, records: readonly JournalRecord[], now: number): Promise<void>;
   deleteQueue(queue: QueueKey): Promise<number>;
+  /**
+   * The right to trim the queue now: true for at most one caller per `intervalMs` across every
+   * process (a conditional write), false otherwise.
+   */
+  trimDue(queue: QueueKey, now: number, intervalMs: number): Promise<boolean>;
+  /**
+   * Removes the pending records past the retention (last written before `now - retentionMs`),
+   * then the oldest pending records of each kind beyond `maxRecords`, then claimed copies whose
+   * claim has expired; adds the pending records removed to the queue's RemovedFigures. Each
+   * removal is conditional on the record being the one read, so a record claimed or merged
+   * meanwhile is neither removed nor counted.
+   */
+  trim(queue: QueueKey, limits: QueueLimits, now: number): Promise<TrimOutcome>;
+  removedFigures(queue: QueueKey): Promise<RemovedFigures>;
 }
 
 /** One HTTP delivery to an online binding (docs/delivery.md); the worker builds the payload from it. */

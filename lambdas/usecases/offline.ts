@@ -49,6 +49,10 @@ export interface QueueFigures {
   pendingExact: boolean;
   /** Seconds since the oldest of them was first written; null when none wait. */
   oldestAge: number | null;
+  /** Pending records the queue's retention removed, in total (docs/journal.md, "Retention and queue size"). */
+  removedExpired: number;
+  /** The oldest pending records its size limit removed, in total. */
+  removedOverflow: number;
 }
 
 /** What `event.offline.get` hands out: the batch in the order asked for, and the queue's figures. */
@@ -90,8 +94,10 @@ export async function getOffline(
   caller: Caller,
   request: OfflineGetRequest,
   now: number,
+  upkeep?: { after(queue: QueueKey, now: number): Promise<unknown> },
 ): Promise<OfflineGetResult> {
   const queue = queueOf(caller, request.connector);
+  await upkeep?.after(queue, now);
   if (request.limit <= 0 || request.limit > MAX_GET_LIMIT) throw errors.argument('LIMIT', `Limit must be an integer from 1 to ${MAX_GET_LIMIT}`);
   const filter = parseFilter(request.filter, GET_FIELDS);
   const terms = parseOrder(request.order, GET_FIELDS, [{ field: 'TIMESTAMP_X', direction: 'ASC' }]);
@@ -107,7 +113,7 @@ export async function getOffline(
     processId = newProcessId();
     batch = await claimBatch(journal, queue, { ...request, processId, filter, terms, now });
   }
-  const figures = await journal.pendingFigures(queue, request.error, FIGURES_CAP);
+  const [figures, removed] = await Promise.all([journal.pendingFigures(queue, request.error, FIGURES_CAP), journal.removedFigures(queue)]);
   return {
     processId: request.clear ? null : processId,
     records: batch.sort(order),
@@ -115,6 +121,8 @@ export async function getOffline(
       pending: figures.pending,
       pendingExact: figures.exact,
       oldestAge: figures.oldestId === undefined ? null : Math.max(0, Math.floor((now - idTime(figures.oldestId)) / 1000)),
+      removedExpired: removed.expired,
+      removedOverflow: removed.overflow,
     },
   };
 }

@@ -5,7 +5,7 @@ import { forEachLimited } from '../../domain/concurrency';
 import { composeId, ID_EPOCH_MS, idTime, TICK_MS, type IdGenerator } from '../../domain/ids';
 import type { PendingWalk } from '../../domain/pending-selection';
 import type { JournalRecord, QueueKey } from '../../domain/model';
-import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../domain/ports';
+import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures, QueueLimits, RemovedFigures, TrimOutcome } from '../../domain/ports';
 
 /**
  * Journal table: the offline queues (docs/journal.md). One partition per queue.
@@ -16,6 +16,7 @@ import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalSto
  * | pending error record | same                                  | E#{MESSAGE_ID}                 | E#{ID, 16 digits}   |
  * | claimed record       | same                                  | C#{process_id}#{ID, 16 digits} | (none)              |
  * | claim lease          | same                                  | L#{P or E}#{first ID, 16 dig.} | (none)              |
+ * | queue bookkeeping    | same                                  | S#queue                        | (none)              |
  *
  * The connector is URI-encoded in the key, so any string is safe there. A pending record's key
  * is its MESSAGE_ID, so a publish merges into it with one write; a claim (event.offline.get
@@ -70,6 +71,14 @@ import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalSto
  * - event.offline.list: Query of the queue partition, filtered and ordered in memory.
  * - event.offline.error: PutItem E#… + DeleteItem of the claimed copy + deletes of the other
  *   non-error copies (a Query of the claimed range to find them).
+ * - trim (at most once per JOURNAL_TRIM_INTERVAL_SECONDS per queue, after a write or a get):
+ *   one conditional UpdateItem of S#queue (1 WRU) takes the turn; pending records past the
+ *   retention are read from the head through byOrder (1 RRU each, only those whose ID is old
+ *   enough); the kind's records are counted (Select COUNT on byOrder: 0.5 RRU per ~29 keys, so
+ *   a queue at its 1,000,000-record default costs ~17,000 RRU per trim); each removal is a
+ *   conditional DeleteItem (1 WRU + 1 index WRU); expired claimed copies are found with a
+ *   Query of the C# range (their full size) and removed in batches. S#queue adds what was
+ *   removed (1 WRU); the get reads it (GetItem, 0.5 RRU).
  * - uninstall: Query keys of the partition, BatchWriteItem deletes (1 WRU per record).
  *
  * Why the index, although it costs one more write unit per record (written once, removed
@@ -373,6 +382,108 @@ export class JournalRepository implements JournalStore {
     for (let i = 0; i < keys.length; i += 25) await batchDelete(this.db, this.table, keys.slice(i, i + 25));
   }
 
+  async trimDue(queue: QueueKey, now: number, intervalMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: queuePk(queue), sk: STATS_SK },
+          UpdateExpression: 'SET trimmedAt = :now',
+          ConditionExpression: 'attribute_not_exists(trimmedAt) OR trimmedAt <= :due',
+          ExpressionAttributeValues: { ':now': now, ':due': now - intervalMs },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
+  async trim(queue: QueueKey, limits: QueueLimits, now: number): Promise<TrimOutcome> {
+    let expired = 0;
+    let overflow = 0;
+    for (const error of [false, true]) {
+      expired += await this.removeExpired(queue, error, now - limits.retentionMs);
+      overflow += await this.removeOverflow(queue, error, limits.maxRecords);
+    }
+    const claims = (await this.query(queue, 'C#')).filter((item) => !live(item, now)).map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+    await this.deleteKeys(claims);
+    if (expired + overflow > 0) {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: queuePk(queue), sk: STATS_SK },
+          UpdateExpression: 'ADD removedExpired :e, removedOverflow :o',
+          ExpressionAttributeValues: { ':e': expired, ':o': overflow },
+        }),
+      );
+    }
+    return { expired, overflow, claimsExpired: claims.length };
+  }
+
+  async removedFigures(queue: QueueKey): Promise<RemovedFigures> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: queuePk(queue), sk: STATS_SK } }));
+    return { expired: Number(Item?.removedExpired ?? 0), overflow: Number(Item?.removedOverflow ?? 0) };
+  }
+
+  /** Pending records of one kind last written before `before`: only IDs allocated before it can be (ts >= idTime(id)). */
+  private async removeExpired(queue: QueueKey, error: boolean, before: number): Promise<number> {
+    const lastId = firstIdAfter(before) - 1;
+    if (lastId < 0) return 0;
+    let removed = 0;
+    for await (const page of this.pendingPages(queue, error, { by: 'id', descending: false, toId: lastId }, () => 200)) {
+      const old = page.filter((r) => r.timestamp < before);
+      await forEachLimited(old, CLAIMS_IN_FLIGHT, async (record) => {
+        if (await this.removePending(queue, record, true)) removed++;
+      });
+    }
+    return removed;
+  }
+
+  /** The oldest pending records of one kind beyond `max`. */
+  private async removeOverflow(queue: QueueKey, error: boolean, max: number): Promise<number> {
+    let count = 0;
+    const input = {
+      TableName: this.table,
+      IndexName: ORDER_INDEX,
+      KeyConditionExpression: 'pk = :pk AND begins_with(ord, :kind)',
+      ExpressionAttributeValues: { ':pk': queuePk(queue), ':kind': error ? 'E#' : 'P#' },
+      Select: 'COUNT' as const,
+    };
+    for await (const page of paginateQuery({ client: this.db }, input)) count += page.Count ?? 0;
+    let excess = count - max;
+    let removed = 0;
+    while (excess > 0) {
+      const oldest = await this.pendingKeys(queue, error, { by: 'id', descending: false }, Math.min(excess, 1000));
+      if (oldest.length === 0) break;
+      await forEachLimited(oldest, CLAIMS_IN_FLIGHT, async (candidate) => {
+        if (await this.removePending(queue, candidate, false)) removed++;
+      });
+      excess -= oldest.length;
+    }
+    return removed;
+  }
+
+  /** Deletes a pending record if it is still the one read (same ID; with `unchanged`, no write since). */
+  private async removePending(queue: QueueKey, record: JournalRecord | ClaimCandidate, unchanged: boolean): Promise<boolean> {
+    const version = 'version' in record ? record.version : undefined;
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: queuePk(queue), sk: pendingSk(record) },
+          ConditionExpression: unchanged && version !== undefined ? 'id = :id AND ver = :ver' : 'id = :id',
+          ExpressionAttributeValues: { ':id': record.id, ...(unchanged && version !== undefined ? { ':ver': version } : {}) },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
   async deleteQueue(queue: QueueKey): Promise<number> {
     const keys = (await this.query(queue, '', 'pk, sk')) as { pk: string; sk: string }[];
     await this.deleteKeys(keys);
@@ -381,6 +492,8 @@ export class JournalRepository implements JournalStore {
 }
 
 const ORDER_INDEX = 'byOrder';
+/** The queue's bookkeeping item: when it was last trimmed and what trims removed. */
+const STATS_SK = 'S#queue';
 const CLAIMS_IN_FLIGHT = 16;
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 

@@ -1,7 +1,7 @@
 import { IdGenerator, idTime, type SlotLeaser } from '../../../lambdas/domain/ids';
 import type { JournalRecord, QueueKey } from '../../../lambdas/domain/model';
 import type { PendingWalk } from '../../../lambdas/domain/pending-selection';
-import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../../lambdas/domain/ports';
+import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures, QueueLimits, RemovedFigures, TrimOutcome } from '../../../lambdas/domain/ports';
 import { systemClock, type Clock } from './clock';
 
 /** A stored journal item: the record (event data kept as JSON text, as the table keeps it) and, when claimed, its expiry. */
@@ -45,12 +45,16 @@ export interface MemoryJournalOptions {
  *   MESSAGE_IDs and their pending records (`P#`).
  * - claim leases are kept per queue and kind by `fromId`; a lease is taken when none with that
  *   `fromId` is live (exp after `now`) and released only while it is still the one taken.
+ * - a trim removes pending records last written before `now - retention`, then the oldest (by
+ *   ID) of each kind beyond the limit, then expired claimed copies, and adds the pending ones
+ *   to the queue's removed totals; `trimDue` grants one turn per interval per queue.
  * A walk's pages are read one at a time from the current state, so records that change between
  * pages show as they would in DynamoDB.
  */
 export class MemoryJournalStore implements JournalStore {
   private readonly queues = new Map<string, Map<string, Item>>();
   private readonly leases = new Map<string, Map<string, ClaimLease>>();
+  private readonly stats = new Map<string, RemovedFigures & { trimmedAt?: number }>();
   private readonly ids: IdGenerator;
   private readonly claimLifetimeMs: number;
 
@@ -213,7 +217,54 @@ export class MemoryJournalStore implements JournalStore {
     items.clear();
     this.leasesOf(queue, false).clear();
     this.leasesOf(queue, true).clear();
+    this.stats.delete(JSON.stringify([queue.memberId, queue.clientId, queue.connector]));
     return count;
+  }
+
+  async trimDue(queue: QueueKey, now: number, intervalMs: number): Promise<boolean> {
+    const stats = this.statsOf(queue);
+    if (stats.trimmedAt !== undefined && stats.trimmedAt > now - intervalMs) return false;
+    stats.trimmedAt = now;
+    return true;
+  }
+
+  async trim(queue: QueueKey, limits: QueueLimits, now: number): Promise<TrimOutcome> {
+    const items = this.partition(queue);
+    let expired = 0;
+    let overflow = 0;
+    for (const error of [false, true]) {
+      for (const item of this.walk(queue, error, { by: 'id', descending: false })) {
+        if (item.timestamp >= now - limits.retentionMs) continue;
+        items.delete(`${error ? 'E' : 'P'}#${item.messageId}`);
+        expired++;
+      }
+      const left = this.walk(queue, error, { by: 'id', descending: false });
+      for (const item of left.slice(0, Math.max(0, left.length - limits.maxRecords))) {
+        items.delete(`${error ? 'E' : 'P'}#${item.messageId}`);
+        overflow++;
+      }
+    }
+    const claims = this.items(queue, 'C#').filter((i) => !live(i, now));
+    for (const item of claims) items.delete(claimedSk(item.processId, item.id));
+    const stats = this.statsOf(queue);
+    stats.expired += expired;
+    stats.overflow += overflow;
+    return { expired, overflow, claimsExpired: claims.length };
+  }
+
+  async removedFigures(queue: QueueKey): Promise<RemovedFigures> {
+    const { expired, overflow } = this.statsOf(queue);
+    return { expired, overflow };
+  }
+
+  private statsOf(queue: QueueKey): RemovedFigures & { trimmedAt?: number } {
+    const key = JSON.stringify([queue.memberId, queue.clientId, queue.connector]);
+    let stats = this.stats.get(key);
+    if (!stats) {
+      stats = { expired: 0, overflow: 0 };
+      this.stats.set(key, stats);
+    }
+    return stats;
   }
 
   /** The queue's items whose key starts with `prefix`, in key order. */
