@@ -177,7 +177,13 @@ async function claimLeased(journal: JournalStore, queue: QueueKey, request: Clai
     }
     rounds++;
     try {
-      const { claimed: won, attempted } = await journal.claim(queue, batch, options);
+      // The first record alone, then the rest: when the batch is stale (a parallel call took
+      // and gave back its lease between this call's reads and its lease), the head is what is
+      // gone, so one lost write tells, not one per claim in flight.
+      const probe = await journal.claim(queue, batch.slice(0, 1), options);
+      const rest = probe.claimed.length === 1 && batch.length > 1 ? await journal.claim(queue, batch.slice(1), options) : { claimed: [], attempted: 0 };
+      const won = [...probe.claimed, ...rest.claimed];
+      const attempted = probe.attempted + rest.attempted;
       claimed.push(...won);
       if (won.length < attempted) {
         // A call whose lease this one did not see took records: look again.
