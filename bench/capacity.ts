@@ -14,7 +14,7 @@ export interface Units {
   /** Requests by operation, failed conditional writes included. */
   requests: Record<string, number>;
   failedConditions: number;
-  byTable: Record<string, { read: number; write: number }>;
+  byTable: Record<string, { read: number; write: number; failedConditions?: number }>;
 }
 
 const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand', 'BatchWriteCommand', 'TransactWriteCommand']);
@@ -54,6 +54,8 @@ export class CapacityMeter {
           if (WRITES.has(command) && name === 'ConditionalCheckFailedException') {
             this.units.failedConditions++;
             this.add(String(input.TableName ?? '?'), true, 1);
+            const t = this.units.byTable[String(input.TableName ?? '?')]!;
+            t.failedConditions = (t.failedConditions ?? 0) + 1;
           }
           throw error;
         }

@@ -20,6 +20,7 @@ import { EventCatalog } from './domain/catalog';
 import { IdGenerator } from './domain/ids';
 import type { NotificationScheduler } from './domain/ports';
 import type { DeliverySettings } from './usecases/deliver';
+import { QueueUpkeep } from './usecases/queue-upkeep';
 import type { TokenSettings } from './usecases/tokens';
 
 /**
@@ -71,6 +72,16 @@ export const journalStore = /* @__PURE__ */ once(
       new IdGenerator(new DynamoSlotLeaser(dynamoClient(cfg), cfg.TABLE_REGISTRY)),
       cfg.CLAIM_LIFETIME_SECONDS * 1000,
     ),
+);
+
+/** Retention and size limit of the offline queues, applied after writes and gets (usecases/queue-upkeep.ts). */
+export const queueUpkeep = /* @__PURE__ */ once(
+  (cfg) =>
+    new QueueUpkeep(journalStore(cfg), {
+      retentionMs: cfg.JOURNAL_RETENTION_DAYS * 24 * 3600 * 1000,
+      maxRecords: cfg.JOURNAL_QUEUE_MAX_RECORDS,
+      intervalMs: cfg.JOURNAL_TRIM_INTERVAL_SECONDS * 1000,
+    }),
 );
 
 export const deliveryLog = /* @__PURE__ */ once((cfg) => new DeliveryLogRepository(dynamoClient(cfg), cfg.TABLE_DELIVERIES, cfg.ATTEMPT_RETENTION_DAYS * 24 * 3600));

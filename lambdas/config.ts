@@ -24,7 +24,13 @@ const schema = z.object({
   /** Optional JSON file `{ "events": { "NAME": "scope" } }` that extends the event catalog. */
   EVENT_CATALOG_FILE: z.string().min(1).optional(),
   /** Claimed journal records expire after this many seconds (docs/journal.md). */
-  CLAIM_LIFETIME_SECONDS: z.coerce.number().int().positive().default(30 * 24 * 3600),
+  CLAIM_LIFETIME_SECONDS: z.coerce.number().int().positive().default(24 * 3600),
+  /** Pending journal records not written for this many days are removed (docs/journal.md, "Retention and queue size"). */
+  JOURNAL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Pending records of one kind an offline queue keeps; the oldest beyond are removed. */
+  JOURNAL_QUEUE_MAX_RECORDS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
+  /** A queue is trimmed (retention, size limit, expired claims) at most once per this many seconds. */
+  JOURNAL_TRIM_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(3600),
   /** SQS endpoint override (the local emulator); unset on AWS. */
   SQS_ENDPOINT: z.url().optional(),
   /** The delivery queue and its dead-letter queue (docs/delivery.md); required by the functions that send. */

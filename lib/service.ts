@@ -48,6 +48,10 @@ export interface ServiceSettings {
   development?: boolean;
   /** Seconds a claimed journal record lives (docs/journal.md). */
   claimLifetimeSeconds?: number;
+  /** Offline queues' retention, size limit and trim interval (docs/journal.md, "Retention and queue size"); lambdas/config.ts defaults when unset. */
+  journalRetentionDays?: number;
+  journalQueueMaxRecords?: number;
+  journalTrimIntervalSeconds?: number;
   /** Delivery attempts after the first (0 = no retry, as Bitrix24). */
   deliveryRetries?: number;
   /** Deliver to private addresses too: development stages only (refused at synth otherwise). */
@@ -175,12 +179,15 @@ export class Service extends Construct {
       PUBLIC_URL: this.publicUrl,
       SCHEDULER: 'eventbridge',
       PRODUCER_AUTH: 'iam',
-      CLAIM_LIFETIME_SECONDS: String(props.claimLifetimeSeconds ?? 30 * 24 * 3600),
+      CLAIM_LIFETIME_SECONDS: String(props.claimLifetimeSeconds ?? 24 * 3600),
       // Each stage's metrics and log lines apart (lambdas/wire/metrics.ts, logger.ts).
       POWERTOOLS_METRICS_NAMESPACE: metricNamespace(props.stage),
       POWERTOOLS_SERVICE_NAME: serviceName(props.stage),
       ...(props.rateLimitPerSecond !== undefined ? { RATE_LIMIT_PER_SECOND: String(props.rateLimitPerSecond) } : {}),
       ...(props.rateLimitBurst !== undefined ? { RATE_LIMIT_BURST: String(props.rateLimitBurst) } : {}),
+      ...(props.journalRetentionDays !== undefined ? { JOURNAL_RETENTION_DAYS: String(props.journalRetentionDays) } : {}),
+      ...(props.journalQueueMaxRecords !== undefined ? { JOURNAL_QUEUE_MAX_RECORDS: String(props.journalQueueMaxRecords) } : {}),
+      ...(props.journalTrimIntervalSeconds !== undefined ? { JOURNAL_TRIM_INTERVAL_SECONDS: String(props.journalTrimIntervalSeconds) } : {}),
     };
     const fn = (name: string, entry: string, extra: Partial<ConstructorParameters<typeof ServiceFunction>[2]> = {}) => {
       const created = new ServiceFunction(this, name, { entry, environment, ...(props.sourceMaps ? { sourceMaps: true } : {}), ...extra });

@@ -74,10 +74,48 @@ export interface ClaimCandidate {
   error?: boolean;
 }
 
+/**
+ * A range of a queue's pending IDs (of one kind) that one `event.offline.get` call is claiming
+ * (docs/journal.md, "Parallel consumers"): parallel calls leave the IDs in live leases to their
+ * holder and pick beside them, so they seldom race for a record. A lease only steers; the
+ * claim of each record stays exclusive on its own.
+ */
+export interface ClaimLease {
+  /** Inclusive bounds; the lease is known by `fromId` (one lease per first ID). */
+  fromId: number;
+  toId: number;
+  /** Unix ms after which the lease no longer holds (a crashed call's records come free). */
+  exp: number;
+}
+
 export interface ClaimOutcome {
   claimed: JournalRecord[];
   /** Claims sent: fewer than the batch when `stopOnLoss` stopped early. */
   attempted: number;
+}
+
+/** What a queue may keep (docs/journal.md, "Retention and queue size"). */
+export interface QueueLimits {
+  /** Pending records (either kind) not written for this long are removed. */
+  retentionMs: number;
+  /** Pending records of one kind a queue keeps; the oldest beyond it are removed. */
+  maxRecords: number;
+}
+
+/** What one trim removed. */
+export interface TrimOutcome {
+  /** Pending records past the retention. */
+  expired: number;
+  /** The oldest pending records beyond the queue's size limit. */
+  overflow: number;
+  /** Claimed copies past their claim lifetime (already invisible; removed so they take no room). */
+  claimsExpired: number;
+}
+
+/** Pending records a queue's trims removed, in total (never reset but by deleting the queue). */
+export interface RemovedFigures {
+  expired: number;
+  overflow: number;
 }
 
 export interface JournalStore {
@@ -96,6 +134,15 @@ export interface JournalStore {
   pendingKeys(queue: QueueKey, error: boolean, walk: PendingWalk, count: number): Promise<ClaimCandidate[]>;
   /** How many pending records of one kind wait (counted up to `cap`) and the oldest one's ID. */
   pendingFigures(queue: QueueKey, error: boolean, cap: number): Promise<PendingFigures>;
+  /** The live leases (exp after `now`) on the queue's pending records of one kind. */
+  claimLeases(queue: QueueKey, error: boolean, now: number): Promise<ClaimLease[]>;
+  /**
+   * Takes `lease` unless a live lease with the same `fromId` exists: undefined when taken,
+   * else that live lease (so the caller picks beside it without reading the queue again).
+   */
+  takeLease(queue: QueueKey, error: boolean, lease: ClaimLease, now: number): Promise<ClaimLease | undefined>;
+  /** Gives a lease back (only if it is still the one taken: same `fromId` and `exp`). */
+  releaseLease(queue: QueueKey, error: boolean, lease: ClaimLease): Promise<void>;
   /**
    * Claims each record of `batch`. Each claim is exclusive: of parallel callers exactly one
    * gets a record. Returns the records claimed, as stored at the moment of the claim.
@@ -111,6 +158,20 @@ export interface JournalStore {
    */
   markError(queue: QueueKey, records: readonly JournalRecord[], now: number): Promise<void>;
   deleteQueue(queue: QueueKey): Promise<number>;
+  /**
+   * The right to trim the queue now: true for at most one caller per `intervalMs` across every
+   * process (a conditional write), false otherwise.
+   */
+  trimDue(queue: QueueKey, now: number, intervalMs: number): Promise<boolean>;
+  /**
+   * Removes the pending records past the retention (last written before `now - retentionMs`),
+   * then the oldest pending records of each kind beyond `maxRecords`, then claimed copies whose
+   * claim has expired; adds the pending records removed to the queue's RemovedFigures. Each
+   * removal is conditional on the record being the one read, so a record claimed or merged
+   * meanwhile is neither removed nor counted.
+   */
+  trim(queue: QueueKey, limits: QueueLimits, now: number): Promise<TrimOutcome>;
+  removedFigures(queue: QueueKey): Promise<RemovedFigures>;
 }
 
 /** One HTTP delivery to an online binding (docs/delivery.md); the worker builds the payload from it. */

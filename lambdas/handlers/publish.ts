@@ -1,12 +1,12 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { bindingStore, deliveryQueue, eventCatalog, journalStore, notificationScheduler, notificationThrottle, registryStore } from '../composition';
+import { bindingStore, deliveryQueue, eventCatalog, journalStore, notificationScheduler, notificationThrottle, queueUpkeep, registryStore } from '../composition';
 import { config } from '../config';
 import { publish, type PublishDeps } from '../usecases/publish';
 import { logger } from '../wire/logger';
 import { parseProducerCall } from '../wire/producer';
-import { recordPublish } from '../wire/metrics';
+import { recordPublish, reportQueueUpkeep } from '../wire/metrics';
 import { successResponse } from '../wire/response';
 import { failureResponse, type RestHandler } from '../wire/rest-method';
 
@@ -22,7 +22,9 @@ const deps = (): PublishDeps => {
       throttle: notificationThrottle(cfg),
       scheduler: notificationScheduler(cfg),
       catalog: eventCatalog(cfg),
+      upkeep: queueUpkeep(cfg),
     };
+    queueUpkeep(cfg).report = reportQueueUpkeep;
   }
   return built;
 };

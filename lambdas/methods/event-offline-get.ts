@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { journalStore } from '../composition';
+import { journalStore, queueUpkeep } from '../composition';
 import { DEFAULT_GET_LIMIT, getOffline } from '../usecases/offline';
-import { recordQueueDepth } from '../wire/metrics';
+import { recordQueueDepth, reportQueueUpkeep } from '../wire/metrics';
 import { connector, flag, integer, text } from '../wire/params';
 import { restMethod } from '../wire/rest-method';
 import { journalRecord, QUEUE_FIGURES, wireQueueFigures, wireRecord } from '../wire/shapes';
@@ -25,7 +25,11 @@ export const method = restMethod({
   }),
   envelope: { queue: QUEUE_FIGURES },
   needs: { tables: { journal: 'write' } },
-  deps: (cfg) => ({ journal: journalStore(cfg) }),
+  deps: (cfg) => {
+    const upkeep = queueUpkeep(cfg);
+    upkeep.report = reportQueueUpkeep;
+    return { journal: journalStore(cfg), upkeep };
+  },
   run: async ({ caller, deps, now }, p) => {
     const { processId, records, queue } = await getOffline(
       deps.journal,
@@ -40,6 +44,7 @@ export const method = restMethod({
         error: p.error ?? false,
       },
       now,
+      deps.upkeep,
     );
     recordQueueDepth(queue.pending, queue.oldestAge);
     // Beyond Bitrix24: the queue's figures next to the result (docs/journal.md).

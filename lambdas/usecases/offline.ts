@@ -12,8 +12,8 @@ import {
   type OrderTerm,
 } from '../domain/journal';
 import type { Caller, JournalRecord, QueueKey } from '../domain/model';
-import { firstInOrder, keysOnlyWalk, type PendingReader } from '../domain/pending-selection';
-import type { ClaimCandidate, JournalStore } from '../domain/ports';
+import { firstInOrder, keysOnlyWalk, type PendingReader, type PendingWalk } from '../domain/pending-selection';
+import type { ClaimCandidate, ClaimLease, JournalStore } from '../domain/ports';
 import { requireAdmin } from './authenticate';
 
 /** The offline methods (docs/journal.md): administrator only, on the caller's own queue. */
@@ -49,6 +49,10 @@ export interface QueueFigures {
   pendingExact: boolean;
   /** Seconds since the oldest of them was first written; null when none wait. */
   oldestAge: number | null;
+  /** Pending records the queue's retention removed, in total (docs/journal.md, "Retention and queue size"). */
+  removedExpired: number;
+  /** The oldest pending records its size limit removed, in total. */
+  removedOverflow: number;
 }
 
 /** What `event.offline.get` hands out: the batch in the order asked for, and the queue's figures. */
@@ -64,6 +68,12 @@ export const FIGURES_CAP = 1000;
 const MAX_CLAIM_ROUNDS = 8;
 /** Under contention a round picks its records at random among up to this many times as many candidates. */
 const MAX_SPREAD = 16;
+/** Leases taken or lost by one call before it returns what it has. */
+const MAX_LEASE_TRIES = 24;
+/** How long a claim lease holds (a call takes well under a second; a crashed call's records come free after this). */
+export const LEASE_MS = 30_000;
+/** The most head keys one call reads to find records no lease holds. */
+const MAX_HEAD_KEYS = 16 * MAX_GET_LIMIT;
 
 /**
  * `event.offline.get`.
@@ -72,20 +82,22 @@ const MAX_SPREAD = 16;
  * With process_id: the records that process still holds (re-read after a crash); clear=1
  * deletes them. The result's process_id is null when the batch was cleared.
  *
- * A call alone on its queue claims exactly the first `limit` matching records in order. When
- * a round of claims loses records to parallel calls, the next rounds re-read the head of the
- * queue and pick at random among several times the records still needed, so parallel callers
- * stop racing for the same records; such a batch holds records from near the head, not
- * strictly the first ones. After MAX_CLAIM_ROUNDS contended rounds the call returns what it
- * has (the figures say that more wait).
+ * A call alone on its queue claims exactly the first `limit` matching records in order.
+ * Parallel calls lease the ranges they claim and pick beside each other's leases (claimLeased),
+ * or, when the choice needs the records' bodies, pick at random near the head after a lost
+ * race (claimRacing); such a batch holds records from near the head, not strictly the first
+ * ones. After MAX_CLAIM_ROUNDS rounds the call returns what it has (the figures say that more
+ * wait).
  */
 export async function getOffline(
   journal: JournalStore,
   caller: Caller,
   request: OfflineGetRequest,
   now: number,
+  upkeep?: { after(queue: QueueKey, now: number): Promise<unknown> },
 ): Promise<OfflineGetResult> {
   const queue = queueOf(caller, request.connector);
+  await upkeep?.after(queue, now);
   if (request.limit <= 0 || request.limit > MAX_GET_LIMIT) throw errors.argument('LIMIT', `Limit must be an integer from 1 to ${MAX_GET_LIMIT}`);
   const filter = parseFilter(request.filter, GET_FIELDS);
   const terms = parseOrder(request.order, GET_FIELDS, [{ field: 'TIMESTAMP_X', direction: 'ASC' }]);
@@ -101,7 +113,7 @@ export async function getOffline(
     processId = newProcessId();
     batch = await claimBatch(journal, queue, { ...request, processId, filter, terms, now });
   }
-  const figures = await journal.pendingFigures(queue, request.error, FIGURES_CAP);
+  const [figures, removed] = await Promise.all([journal.pendingFigures(queue, request.error, FIGURES_CAP), journal.removedFigures(queue)]);
   return {
     processId: request.clear ? null : processId,
     records: batch.sort(order),
@@ -109,15 +121,127 @@ export async function getOffline(
       pending: figures.pending,
       pendingExact: figures.exact,
       oldestAge: figures.oldestId === undefined ? null : Math.max(0, Math.floor((now - idTime(figures.oldestId)) / 1000)),
+      removedExpired: removed.expired,
+      removedOverflow: removed.overflow,
     },
   };
 }
 
-async function claimBatch(
-  journal: JournalStore,
-  queue: QueueKey,
-  request: { limit: number; clear: boolean; error: boolean; processId: string; filter: FilterCondition[]; terms: OrderTerm[]; now: number },
-): Promise<JournalRecord[]> {
+interface ClaimRequest {
+  limit: number;
+  clear: boolean;
+  error: boolean;
+  processId: string;
+  filter: FilterCondition[];
+  terms: OrderTerm[];
+  now: number;
+}
+
+async function claimBatch(journal: JournalStore, queue: QueueKey, request: ClaimRequest): Promise<JournalRecord[]> {
+  const keysWalk = keysOnlyWalk(request.terms, request.filter);
+  return keysWalk ? claimLeased(journal, queue, request, keysWalk) : claimRacing(journal, queue, request);
+}
+
+/**
+ * The claim when the head of the queue can be chosen on keys alone (the default order, ID
+ * order, filters on ID only): each call leases the range of IDs it is about to claim, and
+ * parallel calls pick the first records no live lease holds, so they seldom race for a record
+ * (a lost race is a billed write). A call that sees no lease claims exactly the first `limit`
+ * records in order (it reads their bodies, as TIMESTAMP_X needs); one that sees leases reads
+ * keys only. A lease lost to a parallel call hands back the winner's range: the call picks
+ * beside it from the keys it already has. Each record's claim stays exclusive on its own, so
+ * a stale or expired lease costs at most a lost race, never a duplicate.
+ */
+async function claimLeased(journal: JournalStore, queue: QueueKey, request: ClaimRequest, walk: PendingWalk): Promise<JournalRecord[]> {
+  const { error, now } = request;
+  const options = { clear: request.clear, processId: request.processId, now, stopOnLoss: true };
+  const read: PendingReader = (w, pageSize) => journal.pendingPages(queue, error, w, pageSize);
+  let held = await journal.claimLeases(queue, error, now);
+  const isFree = (id: number): boolean => !held.some((l) => l.fromId <= id && id <= l.toId);
+  const head = new HeadKeys(journal, queue, error, walk);
+  const claimed: JournalRecord[] = [];
+  let rounds = 0;
+  for (let tries = 0; tries < MAX_LEASE_TRIES && rounds < MAX_CLAIM_ROUNDS && claimed.length < request.limit; tries++) {
+    const need = request.limit - claimed.length;
+    const alone = rounds === 0 && held.length === 0;
+    const batch: (JournalRecord | ClaimCandidate)[] = alone ? await firstInOrder(read, request.filter, request.terms, need) : await head.firstFree(need, isFree, held.length);
+    if (batch.length === 0) break;
+    // Fewer than needed: the queue holds no more (alone), or none outside the leases seen.
+    const last = batch.length < need && (alone || head.exhausted);
+    const ids = batch.map((c) => c.id);
+    const lease: ClaimLease = { fromId: Math.min(...ids), toId: Math.max(...ids), exp: now + LEASE_MS };
+    const holder = await journal.takeLease(queue, error, lease, now);
+    if (holder) {
+      held = [...held, holder];
+      continue;
+    }
+    rounds++;
+    try {
+      // The first record alone, then the rest: when the batch is stale (a parallel call took
+      // and gave back its lease between this call's reads and its lease), the head is what is
+      // gone, so one lost write tells, not one per claim in flight.
+      const probe = await journal.claim(queue, batch.slice(0, 1), options);
+      const rest = probe.claimed.length === 1 && batch.length > 1 ? await journal.claim(queue, batch.slice(1), options) : { claimed: [], attempted: 0 };
+      const won = [...probe.claimed, ...rest.claimed];
+      const attempted = probe.attempted + rest.attempted;
+      claimed.push(...won);
+      if (won.length < attempted) {
+        // A call whose lease this one did not see took records: look again.
+        held = await journal.claimLeases(queue, error, now);
+        head.forget();
+      } else if (last) break;
+    } finally {
+      await journal.releaseLease(queue, error, lease);
+    }
+    held = held.concat(lease); // its records are gone or were lost: never pick them again in this call
+  }
+  return claimed;
+}
+
+/** The keys of the head of a queue (walk order), read as far as a call needs and kept between its rounds. */
+class HeadKeys {
+  private keys: ClaimCandidate[] = [];
+  private read = false;
+  exhausted = false;
+
+  constructor(
+    private readonly journal: JournalStore,
+    private readonly queue: QueueKey,
+    private readonly error: boolean,
+    private readonly walk: PendingWalk,
+  ) {}
+
+  /** Up to `need` keys that `isFree` lets through, first in walk order, reading further along the walk when the ones read fall short. */
+  async firstFree(need: number, isFree: (id: number) => boolean, leases: number): Promise<ClaimCandidate[]> {
+    let count = need * (leases + 1) + 1;
+    for (;;) {
+      const free = this.keys.filter((k) => isFree(k.id)).slice(0, need);
+      if (free.length === need || (this.read && this.exhausted)) return free;
+      const last = this.keys[this.keys.length - 1];
+      const from = last === undefined ? this.walk : this.walk.descending ? { ...this.walk, toId: last.id - 1 } : { ...this.walk, fromId: last.id + 1 };
+      const more = await this.journal.pendingKeys(this.queue, this.error, from, count);
+      this.read = true;
+      this.keys.push(...more);
+      this.exhausted = more.length < count;
+      if (this.keys.length >= MAX_HEAD_KEYS) this.exhausted = true;
+      count = Math.min(count * 2, MAX_HEAD_KEYS);
+    }
+  }
+
+  /** Drops what was read: the next pick reads the head again. */
+  forget(): void {
+    this.keys = [];
+    this.read = false;
+    this.exhausted = false;
+  }
+}
+
+/**
+ * The claim when the choice needs the records' bodies (filters on other fields, orders the
+ * keys cannot give): when a round of claims loses records to parallel calls, the next rounds
+ * re-read the head and pick at random among several times the records still needed.
+ */
+async function claimRacing(journal: JournalStore, queue: QueueKey, request: ClaimRequest): Promise<JournalRecord[]> {
   const read: PendingReader = (walk, pageSize) => journal.pendingPages(queue, request.error, walk, pageSize);
   const options = { clear: request.clear, processId: request.processId, now: request.now, stopOnLoss: true };
   const claimed: JournalRecord[] = [];
@@ -125,16 +249,10 @@ async function claimBatch(
   for (let round = 0; round < MAX_CLAIM_ROUNDS && claimed.length < request.limit; round++) {
     const need = request.limit - claimed.length;
     const want = need * spread;
-    // Contended: pick at random near the head, from the index's keys alone when the filter and
-    // order allow it (about 1/20 of the read units of fetching every candidate's body).
-    const keysWalk = spread > 1 ? keysOnlyWalk(request.terms, request.filter) : undefined;
-    const candidates: (JournalRecord | ClaimCandidate)[] = keysWalk
-      ? await journal.pendingKeys(queue, request.error, keysWalk, want)
-      : await firstInOrder(read, request.filter, request.terms, want);
+    const candidates = await firstInOrder(read, request.filter, request.terms, want);
     const batch = spread > 1 ? pickAtRandom(candidates, need) : candidates;
     // A lost claim ends the round: the next one re-reads the queue and spreads over as many
-    // more candidates as there seem to be competitors (a lost claim costs a write unit; a
-    // record read far less).
+    // more candidates as there seem to be competitors.
     const { claimed: won, attempted } = await journal.claim(queue, batch, options);
     claimed.push(...won);
     if (won.length < attempted) {

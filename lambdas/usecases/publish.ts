@@ -47,6 +47,8 @@ export interface PublishDeps extends NotificationDeps {
   catalog: EventCatalog;
   /** Overrides MAX_FANOUT_PER_PUBLISH (tests). */
   maxFanOut?: number;
+  /** Keeps each written queue within its retention and size limit (usecases/queue-upkeep.ts). */
+  upkeep?: { after(queue: QueueKey, now: number): Promise<unknown> };
 }
 
 /**
@@ -120,6 +122,7 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
   const changes = new Map<string, ApplicationChange>();
   await forEachLimited([...queues.values()], 4, async ({ queue, writes, userId }) => {
     const result = await deps.journal.write(queue, [...writes.values()], now);
+    if (result.created > 0) await deps.upkeep?.after(queue, now);
     created += result.created;
     merged += result.merged;
     const [first] = writes.values();

@@ -1,4 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { UpkeepReport } from '../usecases/queue-upkeep';
+import { logger } from './logger';
 
 /**
  * CloudWatch metrics as embedded metric format lines in the function's log (Powertools): no
@@ -38,3 +40,22 @@ export function recordQueueDepth(pending: number, oldestAgeSeconds: number | nul
   if (oldestAgeSeconds !== null) metrics.addMetric('OfflineQueueOldestAge', MetricUnit.Seconds, oldestAgeSeconds);
   metrics.publishStoredMetrics();
 }
+
+/**
+ * What a queue trim removed (docs/journal.md, "Retention and queue size"): counted, never
+ * silent. Metrics OfflineRecordsExpired, OfflineRecordsOverflowed, OfflineClaimsExpired; the
+ * log line names the queue. A failed trim is logged as an error (the next turn trims again).
+ */
+export const reportQueueUpkeep: UpkeepReport = (queue, outcome) => {
+  const where = { member_id: queue.memberId, client_id: queue.clientId, connector: queue.connector };
+  if ('failed' in outcome) {
+    logger.error('offline queue trim failed', { ...where, error: outcome.failed as Error });
+    return;
+  }
+  if (outcome.expired + outcome.overflow + outcome.claimsExpired === 0) return;
+  metrics.addMetric('OfflineRecordsExpired', MetricUnit.Count, outcome.expired);
+  metrics.addMetric('OfflineRecordsOverflowed', MetricUnit.Count, outcome.overflow);
+  metrics.addMetric('OfflineClaimsExpired', MetricUnit.Count, outcome.claimsExpired);
+  metrics.publishStoredMetrics();
+  logger.warn('offline queue trimmed', { ...where, expired: outcome.expired, overflow: outcome.overflow, claims_expired: outcome.claimsExpired });
+};

@@ -83,11 +83,13 @@ export const QUEUE_FIGURES = /* @__PURE__ */ z.strictObject({
   pending: z.number().int().min(0),
   pending_exact: z.boolean(),
   oldest_age: z.number().int().min(0).nullable(),
+  removed_expired: z.number().int().min(0).describe('Pending records the retention removed from this queue, in total'),
+  removed_overflow: z.number().int().min(0).describe('Oldest pending records the size limit removed from this queue, in total'),
 });
 
 /** The queue's figures as `event.offline.get` adds them. */
 export function wireQueueFigures(queue: QueueFigures): z.input<typeof QUEUE_FIGURES> {
-  return { pending: queue.pending, pending_exact: queue.pendingExact, oldest_age: queue.oldestAge };
+  return { pending: queue.pending, pending_exact: queue.pendingExact, oldest_age: queue.oldestAge, removed_expired: queue.removedExpired, removed_overflow: queue.removedOverflow };
 }
 
 /** The producer's answer (docs/producer.md). */

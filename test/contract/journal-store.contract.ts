@@ -226,6 +226,69 @@ export function journalStoreContract(name: string, make: (claimLifetimeMs: numbe
       expect(await store.readAll(q, now)).toEqual([]);
     });
 
+    it('grants one live lease per first ID and kind, hands back the holder, and frees it on release or expiry', async () => {
+      const store = make(LIFETIME);
+      const q = queue();
+      const now = Date.now();
+      const lease = { fromId: 100, toId: 150, exp: now + 5000 };
+      await fill(store, q, 3, now);
+
+      expect(await store.takeLease(q, false, lease, now)).toBeUndefined();
+      expect(await store.takeLease(q, false, { fromId: 100, toId: 120, exp: now + 9000 }, now + 1)).toEqual(lease);
+      expect(await store.takeLease(q, true, { fromId: 100, toId: 120, exp: now + 9000 }, now)).toBeUndefined(); // the other kind
+      expect(await store.takeLease(q, false, { fromId: 151, toId: 160, exp: now + 5000 }, now)).toBeUndefined();
+      expect((await store.claimLeases(q, false, now)).sort((a, b) => a.fromId - b.fromId)).toEqual([lease, { fromId: 151, toId: 160, exp: now + 5000 }]);
+      // Leases are not records: reads and the count of a deleted queue leave them out.
+      expect(await store.readAll(q, now)).toHaveLength(3);
+      expect(await store.pendingFigures(q, false, 10)).toMatchObject({ pending: 3, exact: true });
+
+      await store.releaseLease(q, false, { fromId: 151, toId: 160, exp: now + 1 }); // not the one taken: kept
+      await store.releaseLease(q, false, lease);
+      expect(await store.claimLeases(q, false, now)).toEqual([{ fromId: 151, toId: 160, exp: now + 5000 }]);
+      expect(await store.claimLeases(q, false, now + 5000)).toEqual([]);
+      expect(await store.takeLease(q, false, { fromId: 151, toId: 170, exp: now + 9000 }, now + 5000)).toBeUndefined(); // expired: taken over
+      expect(await store.claimLeases(q, false, now + 5000)).toEqual([{ fromId: 151, toId: 170, exp: now + 9000 }]);
+      expect(await store.deleteQueue(q)).toBe(3);
+      expect(await store.claimLeases(q, false, now)).toEqual([]);
+    });
+
+    it('trims: records not written within the retention, then the oldest beyond the limit, then expired claims; counts what it removed', async () => {
+      const store = make(LIFETIME);
+      const q = queue();
+      const t0 = Date.now();
+      await store.write(q, [write(1), write(2), write(3)], t0);
+      await store.write(q, [write(2, { merged: true })], t0 + 5000); // written again: inside the retention below
+      await store.write(q, [write(4), write(5), write(6), write(7)], t0 + 6000);
+      const [claimed] = (await store.claim(q, await store.pendingKeys(q, false, { by: 'id', descending: true }, 1), { clear: false, processId: 'a'.repeat(32), now: t0 + 6000 })).claimed;
+      const before = byId(await store.readAll(q, t0 + 6000)).filter((r) => r.processId === '');
+
+      // Retention 8 s at t0 + 10 s: records 1 and 3 (last written at t0) go; of the 4 pending left the limit keeps the newest 3.
+      const outcome = await store.trim(q, { retentionMs: 8000, maxRecords: 3 }, t0 + 10_000);
+
+      expect(outcome).toEqual({ expired: 2, overflow: 1, claimsExpired: 0 });
+      const left = byId(await store.readAll(q, t0 + 10_000)).filter((r) => r.processId === '');
+      expect(left.map((r) => r.messageId)).toEqual(before.filter((r) => ![write(1).messageId, write(3).messageId].includes(r.messageId)).slice(1).map((r) => r.messageId));
+      expect(await store.removedFigures(q)).toEqual({ expired: 2, overflow: 1 });
+      expect((await store.readProcess(q, 'a'.repeat(32), t0 + 10_000)).map((r) => r.id)).toEqual([claimed!.id]);
+
+      // The claim expires: its copy is removed (not counted as a removed pending record).
+      expect(await store.trim(q, { retentionMs: 3600_000, maxRecords: 3 }, t0 + 6000 + LIFETIME)).toEqual({ expired: 0, overflow: 0, claimsExpired: 1 });
+      expect(await store.removedFigures(q)).toEqual({ expired: 2, overflow: 1 });
+      expect(await store.readAll(q, t0)).toHaveLength(3);
+      expect(await store.removedFigures(queue())).toEqual({ expired: 0, overflow: 0 });
+    });
+
+    it('grants one trim turn per interval per queue', async () => {
+      const store = make(LIFETIME);
+      const q = queue();
+      const now = Date.now();
+      expect(await store.trimDue(q, now, 60_000)).toBe(true);
+      expect(await store.trimDue(q, now + 59_999, 60_000)).toBe(false);
+      expect(await store.trimDue(queue(), now, 60_000)).toBe(true);
+      expect(await store.trimDue(q, now + 60_000, 60_000)).toBe(true);
+      expect(await store.readAll(q, now)).toEqual([]);
+    });
+
     it('deletes a whole queue, claimed records included, and says how many records it removed', async () => {
       const store = make(LIFETIME);
       const q = queue('x');

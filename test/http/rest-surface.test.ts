@@ -335,7 +335,7 @@ describe('event.offline.get / clear / error over HTTP', () => {
     const events = (got.body.result as { events: Record<string, string>[] }).events;
     const adds = all.filter((r) => r.EVENT_NAME === 'ONCRMDEALADD' && Number(r.ID) >= Number(from)).map((r) => r.ID);
     expect(events.map((e) => e.ID)).toEqual(adds.reverse().slice(0, 3));
-    expect(got.body.queue).toEqual({ pending: 4, pending_exact: true, oldest_age: expect.any(Number) });
+    expect(got.body.queue).toEqual({ pending: 4, pending_exact: true, oldest_age: expect.any(Number), removed_expired: 0, removed_overflow: 0 });
   });
 
   it('gives a killed consumer’s batch back by its process_id, and nobody else gets it meanwhile', async () => {

@@ -149,12 +149,12 @@ describe('offline queue on DynamoDB Local', () => {
   it('tells next to the batch how many records wait and how old the oldest is, counting up to 1,000', async () => {
     const { caller, queue } = await adminQueue();
     const empty = await getOffline(journal(), caller, { limit: 50, clear: true, connector: '', error: false }, Date.now());
-    expect(empty.queue).toEqual({ pending: 0, pendingExact: true, oldestAge: null });
+    expect(empty.queue).toEqual({ pending: 0, pendingExact: true, oldestAge: null, removedExpired: 0, removedOverflow: 0 });
 
     await fill(queue, 1060);
     const later = Date.now() + 90_000;
     const first = await getOffline(journal(), caller, { limit: 50, clear: true, connector: '', error: false }, later);
-    expect(first.queue).toEqual({ pending: 1000, pendingExact: false, oldestAge: expect.any(Number) });
+    expect(first.queue).toEqual({ pending: 1000, pendingExact: false, oldestAge: expect.any(Number), removedExpired: 0, removedOverflow: 0 });
     expect(first.queue.oldestAge).toBeGreaterThanOrEqual(89);
     const second = await getOffline(journal(), caller, { limit: 20, clear: true, connector: '', error: false }, Date.now());
     expect(second.queue).toMatchObject({ pending: 990, pendingExact: true });

@@ -19,7 +19,7 @@ const base = {
 describe('parseConfig', () => {
   it('fills defaults and trims the public URL', () => {
     const config = parseConfig(base);
-    expect(config).toMatchObject({ PUBLIC_URL: 'https://api.example.com', ACCESS_TOKEN_TTL_SECONDS: 3600, PRODUCER_AUTH: 'iam', CLAIM_LIFETIME_SECONDS: 2592000 });
+    expect(config).toMatchObject({ PUBLIC_URL: 'https://api.example.com', ACCESS_TOKEN_TTL_SECONDS: 3600, PRODUCER_AUTH: 'iam', CLAIM_LIFETIME_SECONDS: 86400, JOURNAL_RETENTION_DAYS: 30, JOURNAL_QUEUE_MAX_RECORDS: 1_000_000, JOURNAL_TRIM_INTERVAL_SECONDS: 3600 });
     // Deployed defaults for delivery: Bitrix24's behaviour (no retry, 10 s), the SSRF guard on.
     expect(config).toMatchObject({ DELIVERY_TIMEOUT_MS: 10_000, DELIVERY_RETRIES: 0, DELIVERY_FORMAT: 'form', HANDLER_ALLOW_PRIVATE: false });
     expect(parseConfig({ ...base, HANDLER_ALLOW_PRIVATE: '1' }).HANDLER_ALLOW_PRIVATE).toBe(true);

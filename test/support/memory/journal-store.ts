@@ -1,7 +1,7 @@
 import { IdGenerator, idTime, type SlotLeaser } from '../../../lambdas/domain/ids';
 import type { JournalRecord, QueueKey } from '../../../lambdas/domain/model';
 import type { PendingWalk } from '../../../lambdas/domain/pending-selection';
-import type { ClaimCandidate, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../../lambdas/domain/ports';
+import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures, QueueLimits, RemovedFigures, TrimOutcome } from '../../../lambdas/domain/ports';
 import { systemClock, type Clock } from './clock';
 
 /** A stored journal item: the record (event data kept as JSON text, as the table keeps it) and, when claimed, its expiry. */
@@ -43,11 +43,18 @@ export interface MemoryJournalOptions {
  * - `markError` puts the pending error record (version 1, TIMESTAMP_X = max(now, ID time)),
  *   then deletes the records' claimed copies, every other non-error claimed copy of their
  *   MESSAGE_IDs and their pending records (`P#`).
+ * - claim leases are kept per queue and kind by `fromId`; a lease is taken when none with that
+ *   `fromId` is live (exp after `now`) and released only while it is still the one taken.
+ * - a trim removes pending records last written before `now - retention`, then the oldest (by
+ *   ID) of each kind beyond the limit, then expired claimed copies, and adds the pending ones
+ *   to the queue's removed totals; `trimDue` grants one turn per interval per queue.
  * A walk's pages are read one at a time from the current state, so records that change between
  * pages show as they would in DynamoDB.
  */
 export class MemoryJournalStore implements JournalStore {
   private readonly queues = new Map<string, Map<string, Item>>();
+  private readonly leases = new Map<string, Map<string, ClaimLease>>();
+  private readonly stats = new Map<string, RemovedFigures & { trimmedAt?: number }>();
   private readonly ids: IdGenerator;
   private readonly claimLifetimeMs: number;
 
@@ -121,6 +128,33 @@ export class MemoryJournalStore implements JournalStore {
     return { pending: Math.min(pending.length, cap), exact: pending.length <= cap, ...(oldest !== undefined ? { oldestId: oldest } : {}) };
   }
 
+  async claimLeases(queue: QueueKey, error: boolean, now: number): Promise<ClaimLease[]> {
+    return [...this.leasesOf(queue, error).values()].filter((l) => l.exp > now).map((l) => ({ ...l }));
+  }
+
+  async takeLease(queue: QueueKey, error: boolean, lease: ClaimLease, now: number): Promise<ClaimLease | undefined> {
+    const leases = this.leasesOf(queue, error);
+    const held = leases.get(String(lease.fromId));
+    if (held && held.exp > now) return { ...held };
+    leases.set(String(lease.fromId), { ...lease });
+    return undefined;
+  }
+
+  async releaseLease(queue: QueueKey, error: boolean, lease: ClaimLease): Promise<void> {
+    const leases = this.leasesOf(queue, error);
+    if (leases.get(String(lease.fromId))?.exp === lease.exp) leases.delete(String(lease.fromId));
+  }
+
+  private leasesOf(queue: QueueKey, error: boolean): Map<string, ClaimLease> {
+    const key = JSON.stringify([queue.memberId, queue.clientId, queue.connector, error]);
+    let leases = this.leases.get(key);
+    if (!leases) {
+      leases = new Map();
+      this.leases.set(key, leases);
+    }
+    return leases;
+  }
+
   async claim(queue: QueueKey, batch: readonly (JournalRecord | ClaimCandidate)[], options: ClaimOptions): Promise<ClaimOutcome> {
     const items = this.partition(queue);
     const claimed: JournalRecord[] = [];
@@ -181,7 +215,56 @@ export class MemoryJournalStore implements JournalStore {
     const items = this.partition(queue);
     const count = items.size;
     items.clear();
+    this.leasesOf(queue, false).clear();
+    this.leasesOf(queue, true).clear();
+    this.stats.delete(JSON.stringify([queue.memberId, queue.clientId, queue.connector]));
     return count;
+  }
+
+  async trimDue(queue: QueueKey, now: number, intervalMs: number): Promise<boolean> {
+    const stats = this.statsOf(queue);
+    if (stats.trimmedAt !== undefined && stats.trimmedAt > now - intervalMs) return false;
+    stats.trimmedAt = now;
+    return true;
+  }
+
+  async trim(queue: QueueKey, limits: QueueLimits, now: number): Promise<TrimOutcome> {
+    const items = this.partition(queue);
+    let expired = 0;
+    let overflow = 0;
+    for (const error of [false, true]) {
+      for (const item of this.walk(queue, error, { by: 'id', descending: false })) {
+        if (item.timestamp >= now - limits.retentionMs) continue;
+        items.delete(`${error ? 'E' : 'P'}#${item.messageId}`);
+        expired++;
+      }
+      const left = this.walk(queue, error, { by: 'id', descending: false });
+      for (const item of left.slice(0, Math.max(0, left.length - limits.maxRecords))) {
+        items.delete(`${error ? 'E' : 'P'}#${item.messageId}`);
+        overflow++;
+      }
+    }
+    const claims = this.items(queue, 'C#').filter((i) => !live(i, now));
+    for (const item of claims) items.delete(claimedSk(item.processId, item.id));
+    const stats = this.statsOf(queue);
+    stats.expired += expired;
+    stats.overflow += overflow;
+    return { expired, overflow, claimsExpired: claims.length };
+  }
+
+  async removedFigures(queue: QueueKey): Promise<RemovedFigures> {
+    const { expired, overflow } = this.statsOf(queue);
+    return { expired, overflow };
+  }
+
+  private statsOf(queue: QueueKey): RemovedFigures & { trimmedAt?: number } {
+    const key = JSON.stringify([queue.memberId, queue.clientId, queue.connector]);
+    let stats = this.stats.get(key);
+    if (!stats) {
+      stats = { expired: 0, overflow: 0 };
+      this.stats.set(key, stats);
+    }
+    return stats;
   }
 
   /** The queue's items whose key starts with `prefix`, in key order. */
