@@ -80,7 +80,7 @@ export class JournalRepository implements JournalStore {
   ) {}
 
   async write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number }> {
-    const ids = await this.ids.next(writes.length);
+    const ids = await this.ids.next(writes.length, queuePk(queue));
     let created = 0;
     await forEachLimited(writes, 16, async (write, index) => {
       const id = ids[index]!;

@@ -67,7 +67,7 @@ export class MemoryJournalStore implements JournalStore {
   }
 
   async write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number }> {
-    const ids = await this.ids.next(writes.length);
+    const ids = await this.ids.next(writes.length, queueKey(queue));
     const items = this.partition(queue);
     let created = 0;
     writes.forEach((write, index) => {
@@ -203,7 +203,7 @@ export class MemoryJournalStore implements JournalStore {
   }
 
   private partition(queue: QueueKey): Map<string, Item> {
-    const key = JSON.stringify([queue.memberId, queue.clientId, queue.connector]);
+    const key = queueKey(queue);
     let items = this.queues.get(key);
     if (!items) {
       items = new Map();
@@ -221,6 +221,8 @@ class FixedSlotLeaser implements SlotLeaser {
     return { slot: 0, validUntil: this.clock() + 365 * 24 * 3600 * 1000 };
   }
 }
+
+const queueKey = (queue: QueueKey): string => JSON.stringify([queue.memberId, queue.clientId, queue.connector]);
 
 const claimedSk = (processId: string, id: number): string => `C#${processId}#${String(id).padStart(16, '0')}`;
 
