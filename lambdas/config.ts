@@ -25,6 +25,8 @@ const schema = z.object({
   EVENT_CATALOG_FILE: z.string().min(1).optional(),
   /** Claimed journal records expire after this many seconds (docs/journal.md). */
   CLAIM_LIFETIME_SECONDS: z.coerce.number().int().positive().default(30 * 24 * 3600),
+  /** How long publish remembers what a producer message_id wrote, so a retry does not repeat it; 0 = off (docs/producer.md). */
+  PUBLISH_IDEMPOTENCY_SECONDS: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(900),
   /** SQS endpoint override (the local emulator); unset on AWS. */
   SQS_ENDPOINT: z.url().optional(),
   /** The delivery queue and its dead-letter queue (docs/delivery.md); required by the functions that send. */

@@ -5,7 +5,7 @@ import { forEachLimited } from '../../domain/concurrency';
 import { composeId, ID_EPOCH_MS, idTime, TICK_MS, type IdGenerator } from '../../domain/ids';
 import type { PendingWalk } from '../../domain/pending-selection';
 import type { JournalRecord, QueueKey } from '../../domain/model';
-import type { ClaimCandidate, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../domain/ports';
+import type { ClaimCandidate, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, JournalWriteFailure, PendingFigures } from '../../domain/ports';
 
 /**
  * Journal table: the offline queues (docs/journal.md). One partition per queue.
@@ -79,47 +79,56 @@ export class JournalRepository implements JournalStore {
     private readonly claimLifetimeMs = 30 * 24 * 3600 * 1000,
   ) {}
 
-  async write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number }> {
+  async write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number; failed?: JournalWriteFailure[] }> {
     const ids = await this.ids.next(writes.length, queuePk(queue));
     let created = 0;
-    await forEachLimited(writes, 16, async (write, index) => {
-      const id = ids[index]!;
-      let ts = Math.max(now, idTime(id));
-      for (;;) {
-        try {
-          const { Attributes } = await this.db.send(
-            new UpdateCommand({
-              TableName: this.table,
-              Key: { pk: queuePk(queue), sk: `P#${write.messageId}` },
-              UpdateExpression: 'SET ts = :ts, ev = :ev, #data = :data, #add = :add, mid = :mid, id = if_not_exists(id, :id), ord = if_not_exists(ord, :ord) ADD ver :one',
-              // The invariant ts >= idTime(id): a record allocated after `ts` by a writer whose clock runs ahead.
-              ConditionExpression: 'attribute_not_exists(id) OR id < :idBound',
-              ExpressionAttributeNames: { '#data': 'data', '#add': 'add' },
-              ExpressionAttributeValues: {
-                ':ts': ts,
-                ':ev': write.eventName,
-                ':data': JSON.stringify(write.eventData ?? null),
-                ':add': JSON.stringify(write.eventAdditional),
-                ':mid': write.messageId,
-                ':id': id,
-                ':ord': orderKey(false, id),
-                ':idBound': firstIdAfter(ts),
-                ':one': 1,
-              },
-              ReturnValues: 'UPDATED_OLD',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-          );
-          if (Attributes?.id === undefined) created++;
-          return;
-        } catch (error) {
-          const existing = error instanceof ConditionalCheckFailedException && error.Item ? unmarshall(error.Item) : undefined;
-          if (typeof existing?.id !== 'number' || idTime(existing.id) <= ts) throw error;
-          ts = idTime(existing.id);
-        }
+    const failed: JournalWriteFailure[] = [];
+    // Each write on its own: one refused (queue full, throttled after the SDK's retries) does not stop the others.
+    await forEachLimited(writes, WRITES_IN_FLIGHT, async (write, index) => {
+      try {
+        created += await this.writeOne(queue, write, ids[index]!, now);
+      } catch (error) {
+        failed.push({ messageId: write.messageId, error });
       }
     });
-    return { created, merged: writes.length - created };
+    return { created, merged: writes.length - created - failed.length, ...(failed.length > 0 ? { failed } : {}) };
+  }
+
+  /** One write: 1 when it created the record, 0 when it merged. */
+  private async writeOne(queue: QueueKey, write: JournalWrite, id: number, now: number): Promise<number> {
+    let ts = Math.max(now, idTime(id));
+    for (;;) {
+      try {
+        const { Attributes } = await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: queuePk(queue), sk: `P#${write.messageId}` },
+            UpdateExpression: 'SET ts = :ts, ev = :ev, #data = :data, #add = :add, mid = :mid, id = if_not_exists(id, :id), ord = if_not_exists(ord, :ord) ADD ver :one',
+            // The invariant ts >= idTime(id): a record allocated after `ts` by a writer whose clock runs ahead.
+            ConditionExpression: 'attribute_not_exists(id) OR id < :idBound',
+            ExpressionAttributeNames: { '#data': 'data', '#add': 'add' },
+            ExpressionAttributeValues: {
+              ':ts': ts,
+              ':ev': write.eventName,
+              ':data': JSON.stringify(write.eventData ?? null),
+              ':add': JSON.stringify(write.eventAdditional),
+              ':mid': write.messageId,
+              ':id': id,
+              ':ord': orderKey(false, id),
+              ':idBound': firstIdAfter(ts),
+              ':one': 1,
+            },
+            ReturnValues: 'UPDATED_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return Attributes?.id === undefined ? 1 : 0;
+      } catch (error) {
+        const existing = error instanceof ConditionalCheckFailedException && error.Item ? unmarshall(error.Item) : undefined;
+        if (typeof existing?.id !== 'number' || idTime(existing.id) <= ts) throw error;
+        ts = idTime(existing.id);
+      }
+    }
   }
 
   async readAll(queue: QueueKey, now: number): Promise<JournalRecord[]> {
@@ -328,6 +337,8 @@ export class JournalRepository implements JournalStore {
 
 const ORDER_INDEX = 'byOrder';
 const CLAIMS_IN_FLIGHT = 16;
+/** Journal writes of one queue in flight at once (a publish writes up to 4 queues at once). */
+const WRITES_IN_FLIGHT = 16;
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 
 /** The byOrder index key of a pending record: its kind and its ID, sortable as text. */

@@ -1,7 +1,7 @@
 import { IdGenerator, idTime, type SlotLeaser } from '../../../lambdas/domain/ids';
 import type { JournalRecord, QueueKey } from '../../../lambdas/domain/model';
 import type { PendingWalk } from '../../../lambdas/domain/pending-selection';
-import type { ClaimCandidate, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures } from '../../../lambdas/domain/ports';
+import type { ClaimCandidate, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, JournalWriteFailure, PendingFigures } from '../../../lambdas/domain/ports';
 import { systemClock, type Clock } from './clock';
 
 /** A stored journal item: the record (event data kept as JSON text, as the table keeps it) and, when claimed, its expiry. */
@@ -43,6 +43,8 @@ export interface MemoryJournalOptions {
  * - `markError` puts the pending error record (version 1, TIMESTAMP_X = max(now, ID time)),
  *   then deletes the records' claimed copies, every other non-error claimed copy of their
  *   MESSAGE_IDs and their pending records (`P#`).
+ * Fault injection: a write for which `fail` returns an error is not written and is listed in
+ * `failed` (the others are written), as the adapter does when DynamoDB refuses one.
  * A walk's pages are read one at a time from the current state, so records that change between
  * pages show as they would in DynamoDB.
  */
@@ -50,6 +52,7 @@ export class MemoryJournalStore implements JournalStore {
   private readonly queues = new Map<string, Map<string, Item>>();
   private readonly ids: IdGenerator;
   private readonly claimLifetimeMs: number;
+  fail?: (queue: QueueKey, write: JournalWrite) => Error | undefined;
 
   constructor(options: MemoryJournalOptions = {}) {
     const clock = options.clock ?? systemClock;
@@ -66,11 +69,17 @@ export class MemoryJournalStore implements JournalStore {
     this.claimLifetimeMs = options.claimLifetimeMs ?? 30 * 24 * 3600 * 1000;
   }
 
-  async write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number }> {
+  async write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number; failed?: JournalWriteFailure[] }> {
     const ids = await this.ids.next(writes.length, queueKey(queue));
     const items = this.partition(queue);
     let created = 0;
+    const failed: JournalWriteFailure[] = [];
     writes.forEach((write, index) => {
+      const error = this.fail?.(queue, write);
+      if (error) {
+        failed.push({ messageId: write.messageId, error });
+        return;
+      }
       const sk = `P#${write.messageId}`;
       const existing = items.get(sk);
       const id = existing?.id ?? ids[index]!;
@@ -88,7 +97,7 @@ export class MemoryJournalStore implements JournalStore {
         version: (existing?.version ?? 0) + 1,
       });
     });
-    return { created, merged: writes.length - created };
+    return { created, merged: writes.length - created - failed.length, ...(failed.length > 0 ? { failed } : {}) };
   }
 
   async readAll(queue: QueueKey, now: number): Promise<JournalRecord[]> {
