@@ -86,7 +86,8 @@ export class JournalRepository implements JournalStore {
     // Each write on its own: one refused (queue full, throttled after the SDK's retries) does not stop the others.
     await forEachLimited(writes, WRITES_IN_FLIGHT, async (write, index) => {
       try {
-        created += await this.writeOne(queue, write, ids[index]!, now);
+        const made = await this.writeOne(queue, write, ids[index]!, now); // not `created += await …`: that reads `created` before the wait
+        created += made;
       } catch (error) {
         failed.push({ messageId: write.messageId, error });
       }
