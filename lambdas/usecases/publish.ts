@@ -3,6 +3,7 @@ import { forEachLimited } from '../domain/concurrency';
 import { deliveryFor } from '../domain/delivery';
 import { errors } from '../domain/errors';
 import { messageIdOf } from '../domain/journal';
+import { OFFLINE_NOTIFICATION } from '../domain/offline-notification';
 import type { Binding, QueueKey } from '../domain/model';
 import { considerNotifications, type ApplicationChange, type NotificationDeps } from './offline-notification';
 import { newDeliveryId } from '../domain/delivery';
@@ -98,8 +99,6 @@ export interface PublishDeps extends NotificationDeps {
  * 8. Consider the ONOFFLINEEVENT bindings of each application that got records (docs/notifications.md).
  */
 export async function publish(deps: PublishDeps, request: PublishRequest, now: number): Promise<PublishResult> {
-  const portal = await deps.registry.getPortal(request.memberId);
-  if (!portal) throw errors.argument('MEMBER_ID', `Unknown portal ${request.memberId}`);
   const events = request.events.map((e) => ({ ...e, event: e.event.toUpperCase() }));
   events.forEach((e, i) => {
     if (deps.catalog.scopeOf(e.event) === undefined) {
@@ -107,11 +106,20 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
     }
   });
 
+  // The portal and the bindings are read at once (one round trip, not two); nothing is written before the portal is known.
   const names = [...new Set(events.map((e) => e.event))];
   const bindingsByEvent = new Map<string, Binding[]>();
-  await forEachLimited(names, 8, async (name) => {
-    bindingsByEvent.set(name, await deps.bindings.listByEvent(request.memberId, name));
-  });
+  const [portal] = await Promise.all([
+    deps.registry.getPortal(request.memberId),
+    forEachLimited(names, 8, async (name) => {
+      bindingsByEvent.set(name, await deps.bindings.listByEvent(request.memberId, name));
+    }),
+  ]);
+  if (!portal) throw errors.argument('MEMBER_ID', `Unknown portal ${request.memberId}`);
+  // Records will be journaled: read the ONOFFLINEEVENT bindings while the journal is written, not after.
+  const journals = [...bindingsByEvent.values()].some((bindings) => bindings.some((b) => b.offline));
+  const notificationBindings = journals ? deps.bindings.listByEvent(request.memberId, OFFLINE_NOTIFICATION) : undefined;
+  notificationBindings?.catch(() => undefined); // its failure is handled where it is awaited (or it is not needed)
 
   // The fan-out cap, before anything is taken or written.
   let fanOut = 0;
@@ -270,7 +278,7 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
 
   let notifications = 0;
   try {
-    notifications = await considerNotifications(deps, request.memberId, changes, now);
+    notifications = await considerNotifications(deps, request.memberId, changes, now, notificationBindings);
   } catch (error) {
     for (const clientId of changes.keys()) notWritten.push({ index: -1, event: 'ONOFFLINEEVENT', kind: 'notification', clientId, error });
   }

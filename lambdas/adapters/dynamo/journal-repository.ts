@@ -72,6 +72,8 @@ import type { ClaimCandidate, ClaimOptions, ClaimOutcome, JournalStore, JournalW
  * pending records, 35 GB and some 18 MB per call. With it a claim reads about its own batch.
  */
 export class JournalRepository implements JournalStore {
+  private readonly writeSlots = new Slots(WRITES_IN_FLIGHT);
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
@@ -84,14 +86,21 @@ export class JournalRepository implements JournalStore {
     let created = 0;
     const failed: JournalWriteFailure[] = [];
     // Each write on its own: one refused (queue full, throttled after the SDK's retries) does not stop the others.
-    await forEachLimited(writes, WRITES_IN_FLIGHT, async (write, index) => {
-      try {
-        const made = await this.writeOne(queue, write, ids[index]!, now); // not `created += await …`: that reads `created` before the wait
-        created += made;
-      } catch (error) {
-        failed.push({ messageId: write.messageId, error });
-      }
-    });
+    // The writes of every request this process serves share WRITES_IN_FLIGHT slots, so concurrent
+    // requests keep that many in flight between them instead of each waiting on its slowest round.
+    await Promise.all(
+      writes.map(async (write, index) => {
+        await this.writeSlots.take();
+        try {
+          const made = await this.writeOne(queue, write, ids[index]!, now); // not `created += await …`: that reads `created` before the wait
+          created += made;
+        } catch (error) {
+          failed.push({ messageId: write.messageId, error });
+        } finally {
+          this.writeSlots.give();
+        }
+      }),
+    );
     return { created, merged: writes.length - created - failed.length, ...(failed.length > 0 ? { failed } : {}) };
   }
 
@@ -338,8 +347,28 @@ export class JournalRepository implements JournalStore {
 
 const ORDER_INDEX = 'byOrder';
 const CLAIMS_IN_FLIGHT = 16;
-/** Journal writes of one queue in flight at once (a publish writes up to 4 queues at once). */
-const WRITES_IN_FLIGHT = 16;
+/** Journal writes in flight at once in this process, all publish requests together (a Lambda container serves one). */
+const WRITES_IN_FLIGHT = 64;
+
+/** A counting semaphore: at most `free` holders at once, the others wait in arrival order. */
+class Slots {
+  private readonly waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 
 /** The byOrder index key of a pending record: its kind and its ID, sortable as text. */

@@ -19,7 +19,7 @@ interface Row {
 export class MemoryPublishLedger implements PublishLedger {
   readonly rows = new Map<string, Row>();
 
-  async begin(memberId: string, messageId: string, hash: string, request: string, now: number, lockMs: number): Promise<LedgerClaim> {
+  async begin(memberId: string, messageId: string, hash: string, request: string, now: number, lockMs: number, _windowMs?: number): Promise<LedgerClaim> {
     const key = `${memberId}#${messageId.toLowerCase()}`;
     const row = this.rows.get(key);
     if (row?.lockUntil !== undefined && row.lockUntil > now) return row.hash === hash ? 'busy' : 'other';
