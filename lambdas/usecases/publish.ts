@@ -60,7 +60,7 @@ export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 15 * 60 * 1000;
 
 /**
  * The most deliveries plus journal writes one publish request may make. With the concurrency
- * bounds below (8 binding reads, 4 journal queues, 16 SQS batches of 10 in flight) this many
+ * bounds below (8 binding reads, 4 journal queues and 64 journal writes, 16 SQS batches of 10 in flight) this many
  * complete in a few seconds, well inside publish's 15 s timeout and the HTTP API's 30 s
  * (docs/operations.md "Publish's bounds"). A request over it writes nothing: the producer
  * sends fewer events per request.
