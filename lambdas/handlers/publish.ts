@@ -5,9 +5,8 @@ import { bindingStore, deliveryQueue, eventCatalog, journalStore, notificationSc
 import { config } from '../config';
 import { publish, type PublishDeps } from '../usecases/publish';
 import { logger } from '../wire/logger';
-import { parseProducerCall, publishAnswer } from '../wire/producer';
+import { parseProducerCall, publishAnswer, publishResponse } from '../wire/producer';
 import { recordPublish } from '../wire/metrics';
-import { CORS_HEADERS, successResponse, timeBlock } from '../wire/response';
 import { failureResponse, type RestHandler } from '../wire/rest-method';
 
 let built: PublishDeps | undefined;
@@ -44,18 +43,7 @@ export async function publishHttp(event: APIGatewayProxyEventV2): Promise<APIGat
     for (const error of published.ledgerErrors) logger.warn('publish: idempotency row not stored', { error: error as Error });
     logger.info('published', { ...answer.result, not_written: answer.notWritten.length });
     recordPublish(request.events.length, published);
-    if (answer.notWritten.length === 0) return successResponse({ result: answer.result }, started, Date.now() - started);
-    // Something was not written: 503, so producers and SDKs retry; the body says what (the rest was written).
-    return {
-      statusCode: 503,
-      headers: { 'content-type': 'application/json; charset=utf-8', ...CORS_HEADERS },
-      body: JSON.stringify({
-        error: 'QUERY_LIMIT_EXCEEDED',
-        error_description: `${answer.notWritten.length} deliveries or journal writes of this request were not made (listed in result.not_written); everything else was. Retry: with message_id, a retry makes only what is missing`,
-        result: answer.result,
-        time: timeBlock(started, Date.now() - started),
-      }),
-    };
+    return publishResponse(answer, started, Date.now() - started);
   } catch (error) {
     return failureResponse(error);
   }

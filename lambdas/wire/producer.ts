@@ -1,11 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { CLIENT_ID, MEMBER_ID } from '../domain/credentials';
 import { errors } from '../domain/errors';
 import type { NotWritten, PublishRequest, PublishResult } from '../usecases/publish';
 import { bodyText, header } from './request';
-import { toBitrixError } from './response';
+import { CORS_HEADERS, successResponse, timeBlock, toBitrixError } from './response';
 import { argumentError } from './rest-method';
 
 /** Events per publish request (docs/producer.md: one request is one "hit"). */
@@ -135,5 +135,23 @@ export function publishAnswer(result: PublishResult): { result: Record<string, u
       not_written: notWritten.map(({ unexpected: _u, cause: _c, ...entry }) => entry),
     },
     notWritten,
+  };
+}
+
+/**
+ * The HTTP answer: 200 when everything was written; otherwise 503 QUERY_LIMIT_EXCEEDED, so
+ * producers and SDKs retry, with the same `result` saying what was written and what was not.
+ */
+export function publishResponse(answer: ReturnType<typeof publishAnswer>, startedMs: number, processingMs: number): APIGatewayProxyStructuredResultV2 {
+  if (answer.notWritten.length === 0) return successResponse({ result: answer.result }, startedMs, processingMs);
+  return {
+    statusCode: 503,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...CORS_HEADERS },
+    body: JSON.stringify({
+      error: 'QUERY_LIMIT_EXCEEDED',
+      error_description: `${answer.notWritten.length} deliveries or journal writes of this request were not made (listed in result.not_written); everything else was. Retry: with message_id, a retry makes only what is missing`,
+      result: answer.result,
+      time: timeBlock(startedMs, processingMs),
+    }),
   };
 }
