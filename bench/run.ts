@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import qs from 'qs';
 import { documentClient } from '../lambdas/adapters/dynamo/client';
 import { forEachLimited } from '../lambdas/domain/concurrency';
@@ -38,8 +38,8 @@ const SIZE = QUICK
 const CONSUMERS = 8;
 const PUBLISH_BATCH = 50;
 const PUBLISH_IN_FLIGHT = 4;
-/** The journal write fans out 16 at a time per publish request: the raw floor keeps as many in flight. */
-const RAW_WRITES_IN_FLIGHT = PUBLISH_IN_FLIGHT * 16;
+/** The service keeps at most 64 journal writes in flight (all requests of the process together): the raw floor keeps as many. */
+const RAW_WRITES_IN_FLIGHT = 64;
 /** The delivery worker: loops of up to 10 messages delivered in parallel (Lambda runs several batches at once too). */
 const WORKER_LOOPS = 8;
 const DELIVERIES_IN_FLIGHT = WORKER_LOOPS * 10;
@@ -211,6 +211,26 @@ function putAll(raw: ReturnType<typeof documentClient>, items: Record<string, un
   return forEachLimited(items, inFlight, (item) => raw.send(new PutCommand({ TableName: LOCAL_TABLES.journal, Item: item })).then(() => undefined));
 }
 
+/** The journal's write of each item as a new record: the same conditional UpdateItem, with ReturnValues, `inFlight` at a time. */
+function updateAll(raw: ReturnType<typeof documentClient>, items: Record<string, unknown>[], inFlight: number): Promise<void> {
+  return forEachLimited(items, inFlight, (item) =>
+    raw
+      .send(
+        new UpdateCommand({
+          TableName: LOCAL_TABLES.journal,
+          Key: { pk: item.pk, sk: item.sk },
+          UpdateExpression: 'SET ts = :ts, ev = :ev, #data = :data, #add = :add, mid = :mid, id = if_not_exists(id, :id), ord = if_not_exists(ord, :ord) ADD ver :one',
+          ConditionExpression: 'attribute_not_exists(id) OR id < :idBound',
+          ExpressionAttributeNames: { '#data': 'data', '#add': 'add' },
+          ExpressionAttributeValues: { ':ts': item.ts, ':ev': item.ev, ':data': item.data, ':add': item.add, ':mid': item.mid, ':id': item.id, ':ord': item.ord, ':idBound': Number.MAX_SAFE_INTEGER, ':one': 1 },
+          ReturnValues: 'UPDATED_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      )
+      .then(() => undefined),
+  );
+}
+
 /** Conditional DeleteItem of each item (as a claim deletes), `inFlight` at a time. */
 function deleteAll(raw: ReturnType<typeof documentClient>, items: Record<string, unknown>[], inFlight: number): Promise<void> {
   return forEachLimited(items, inFlight, (item) =>
@@ -245,6 +265,9 @@ export interface IngestFigures {
   /** The same PutItem with the index attribute: DynamoDB writes the byOrder entry too, as it does for a new record. */
   raw_put_indexed_per_s: number;
   ratio_to_indexed_put: number;
+  /** The journal's own write, raw: the conditional UpdateItem that merges or creates a record (journal-repository.ts), same count and concurrency. */
+  raw_update_per_s: number;
+  ratio_to_update: number;
   write_units_per_new_record: number;
   write_units_per_merge: number;
   read_units_per_event: number;
@@ -262,6 +285,7 @@ async function benchIngest(client: Client, raw: ReturnType<typeof documentClient
   const merged = await meter.measure(() => client.publishAll(app.memberId, deals(1, n)));
   const rawPut = await timed(() => putAll(raw, Array.from({ length: n }, (_, i) => rawItem('BENCH#ingest', i)), RAW_WRITES_IN_FLIGHT));
   const rawIndexed = await timed(() => putAll(raw, Array.from({ length: n }, (_, i) => rawItem('BENCH#ingest-indexed', i, true)), RAW_WRITES_IN_FLIGHT));
+  const rawUpdate = await timed(() => updateAll(raw, Array.from({ length: n }, (_, i) => rawItem('BENCH#ingest-update', i, true)), RAW_WRITES_IN_FLIGHT));
   const requests = Math.ceil(n / PUBLISH_BATCH);
   const side = sideBySide(n, created.value.seconds, rawPut.seconds);
   return {
@@ -271,6 +295,8 @@ async function benchIngest(client: Client, raw: ReturnType<typeof documentClient
     ratio: side.ratio,
     raw_put_indexed_per_s: perSecond(n, rawIndexed.seconds),
     ratio_to_indexed_put: round(side.perS / perSecond(n, rawIndexed.seconds)),
+    raw_update_per_s: perSecond(n, rawUpdate.seconds),
+    ratio_to_update: round(side.perS / perSecond(n, rawUpdate.seconds)),
     write_units_per_new_record: perEvent(created.units.write, n),
     write_units_per_merge: perEvent(merged.units.write, n),
     read_units_per_event: perEvent(created.units.read, n),

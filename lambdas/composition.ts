@@ -8,6 +8,7 @@ import { DeliveryLogRepository } from './adapters/dynamo/delivery-log-repository
 import { DynamoSlotLeaser } from './adapters/dynamo/id-slot-leaser';
 import { JournalRepository } from './adapters/dynamo/journal-repository';
 import { NotificationThrottleRepository } from './adapters/dynamo/notification-throttle-repository';
+import { PublishLedgerRepository } from './adapters/dynamo/publish-ledger-repository';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter';
 import { RegistryRepository } from './adapters/dynamo/registry-repository';
 import { DynamoScheduleStore } from './adapters/dynamo/schedule-store';
@@ -87,6 +88,9 @@ export const queueUpkeep = /* @__PURE__ */ once(
 export const deliveryLog = /* @__PURE__ */ once((cfg) => new DeliveryLogRepository(dynamoClient(cfg), cfg.TABLE_DELIVERIES, cfg.ATTEMPT_RETENTION_DAYS * 24 * 3600));
 
 export const notificationThrottle = /* @__PURE__ */ once((cfg) => new NotificationThrottleRepository(dynamoClient(cfg), cfg.TABLE_DELIVERIES));
+
+/** The publish idempotency window (usecases/publish.ts). */
+export const publishLedger = /* @__PURE__ */ once((cfg) => new PublishLedgerRepository(dynamoClient(cfg), cfg.TABLE_DELIVERIES));
 
 export const rateLimiter = /* @__PURE__ */ once(
   (cfg) => new DynamoRateLimiter(dynamoClient(cfg), cfg.TABLE_DELIVERIES, { perSecond: cfg.RATE_LIMIT_PER_SECOND, burst: cfg.RATE_LIMIT_BURST }),

@@ -31,6 +31,8 @@ const schema = z.object({
   JOURNAL_QUEUE_MAX_RECORDS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
   /** A queue is trimmed (retention, size limit, expired claims) at most once per this many seconds. */
   JOURNAL_TRIM_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(3600),
+  /** How long publish remembers what a producer message_id wrote, so a retry does not repeat it; 0 = off (docs/producer.md). */
+  PUBLISH_IDEMPOTENCY_SECONDS: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(900),
   /** SQS endpoint override (the local emulator); unset on AWS. */
   SQS_ENDPOINT: z.url().optional(),
   /** The delivery queue and its dead-letter queue (docs/delivery.md); required by the functions that send. */

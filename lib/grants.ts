@@ -84,4 +84,6 @@ export const DELIVERIES_ITEMS = {
   deliveryLog: { access: 'write', leadingKeys: [D.health, D.attempts] },
   /** ONOFFLINEEVENT throttle rows. */
   notificationThrottle: { access: 'write', leadingKeys: [D.notificationThrottle] },
+  /** Publish idempotency rows (publish-ledger-repository.ts): UpdateItem only. */
+  publishLedger: { access: ['dynamodb:UpdateItem'], leadingKeys: [D.publishLedger] },
 } as const satisfies Record<string, ItemGrant>;

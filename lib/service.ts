@@ -267,6 +267,7 @@ export class Service extends Construct {
     grantItems(tables.bindings, publish, { access: 'read' });
     grantItems(tables.journal, publish, { access: 'write' });
     grantItems(tables.deliveries, publish, DELIVERIES_ITEMS.notificationThrottle);
+    grantItems(tables.deliveries, publish, DELIVERIES_ITEMS.publishLedger); // the idempotency window
     storage.deliveryQueue.grantSendMessages(publish);
     routes(
       'producer',

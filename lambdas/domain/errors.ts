@@ -39,6 +39,8 @@ export const errors = {
   handlerAlreadyBound: () => new BitrixError('ERROR_CORE', 'Unable to set event handler: Handler already binded'),
   badRequest: (description: string) => new BitrixError('ERROR_ARGUMENT', description),
   unavailable: () => new BitrixError('QUERY_LIMIT_EXCEEDED', 'Too many requests or the service is busy; retry later'),
+  /** Capacity of the service itself (with the reason, for the log and the producer). */
+  busy: (reason: string) => new BitrixError('QUERY_LIMIT_EXCEEDED', `The service is busy; retry later (${reason})`),
   queueFull: () =>
     new BitrixError('QUERY_LIMIT_EXCEEDED', 'An offline queue of this application is full (10 GB): it must be drained with event.offline.get before more is journaled'),
   rateLimited: () => new BitrixError('QUERY_LIMIT_EXCEEDED', 'Too many requests: the application is over its request rate limit; retry later'),

@@ -118,8 +118,18 @@ export interface RemovedFigures {
   overflow: number;
 }
 
+/** A journal write that did not happen (its MESSAGE_ID) and why: the store's own error. */
+export interface JournalWriteFailure {
+  messageId: string;
+  error: unknown;
+}
+
 export interface JournalStore {
-  write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number }>;
+  /**
+   * Writes each of `writes` on its own: one that fails (the queue is full, throttled, …) is
+   * listed in `failed` and the others are still written. Throws only when none could be tried.
+   */
+  write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number; failed?: JournalWriteFailure[] }>;
   /** Every record of the queue whose claim has not expired (read only). */
   readAll(queue: QueueKey, now: number): Promise<JournalRecord[]>;
   /**
@@ -199,8 +209,22 @@ export interface DeliveryMessage {
   uninstalled?: { domain: string; applicationToken: string; status: string; signingSecret: string };
 }
 
+/**
+ * Thrown by `DeliveryQueue.enqueue` when some messages could not be queued: every other
+ * message was queued; these were not.
+ */
+export class EnqueueFailed extends Error {
+  constructor(readonly failed: { message: DeliveryMessage; error: unknown }[]) {
+    super(`${failed.length} deliveries were not queued: ${String((failed[0]?.error as Error | undefined)?.message ?? failed[0]?.error)}`);
+    this.name = 'EnqueueFailed';
+  }
+}
+
 export interface DeliveryQueue {
-  /** Queues deliveries, optionally after a delay (at most 900 s, SQS's limit). */
+  /**
+   * Queues deliveries, optionally after a delay (at most 900 s, SQS's limit). When some cannot
+   * be queued, the others still are and it throws EnqueueFailed naming those that were not.
+   */
   enqueue(messages: DeliveryMessage[], delaySeconds?: number): Promise<void>;
   /** Parks a delivery whose retries are exhausted in the dead-letter queue. */
   park(message: DeliveryMessage, reason: string): Promise<void>;
@@ -276,4 +300,29 @@ export interface NotificationThrottle {
 export interface NotificationScheduler {
   /** Schedules `input` for the notifier at `at` (unix ms); a schedule of the same name is left as it is. */
   scheduleAt(name: string, at: number, input: TrailingNotification): Promise<void>;
+}
+
+/**
+ * How a publish stands with one message_id (PublishLedger.begin): `done` = it holds the message
+ * and these targets were written by earlier requests (none unless this is a retry); `busy` = a
+ * request publishing the same version holds it now; `other` = a request publishing another
+ * version holds it now (this one publishes without the ledger).
+ */
+export type LedgerClaim = { done: string[] } | 'busy' | 'other';
+
+/**
+ * The publish idempotency window (docs/producer.md "Retries"): per portal and producer
+ * `message_id`, the version last published (`hash`: the md5 of its event and data) and what
+ * was written for it ("targets": a delivery per online binding, a journal write per offline
+ * queue), so a retry of that version writes only the rest.
+ */
+export interface PublishLedger {
+  /**
+   * Takes the message for `request` until `now + lockMs`. A retry (same `hash`, within the
+   * window) gets the targets already written; a new version starts with none. The row is kept
+   * at least `windowMs`, so a request that dies holding it is forgotten too.
+   */
+  begin(memberId: string, messageId: string, hash: string, request: string, now: number, lockMs: number, windowMs: number): Promise<LedgerClaim>;
+  /** Stores `done` (every target written so far) until `now + windowMs` and lets the message go. */
+  finish(memberId: string, messageId: string, request: string, done: string[], now: number, windowMs: number): Promise<void>;
 }

@@ -1,13 +1,12 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { bindingStore, deliveryQueue, eventCatalog, journalStore, notificationScheduler, notificationThrottle, queueUpkeep, registryStore } from '../composition';
+import { bindingStore, deliveryQueue, eventCatalog, journalStore, notificationScheduler, notificationThrottle, publishLedger, queueUpkeep, registryStore } from '../composition';
 import { config } from '../config';
 import { publish, type PublishDeps } from '../usecases/publish';
 import { logger } from '../wire/logger';
-import { parseProducerCall } from '../wire/producer';
+import { parseProducerCall, publishAnswer, publishResponse } from '../wire/producer';
 import { recordPublish, reportQueueUpkeep } from '../wire/metrics';
-import { successResponse } from '../wire/response';
 import { failureResponse, type RestHandler } from '../wire/rest-method';
 
 let built: PublishDeps | undefined;
@@ -23,6 +22,7 @@ const deps = (): PublishDeps => {
       scheduler: notificationScheduler(cfg),
       catalog: eventCatalog(cfg),
       upkeep: queueUpkeep(cfg),
+      ...(cfg.PUBLISH_IDEMPOTENCY_SECONDS > 0 ? { ledger: publishLedger(cfg), idempotencyWindowMs: cfg.PUBLISH_IDEMPOTENCY_SECONDS * 1000 } : {}),
     };
     queueUpkeep(cfg).report = reportQueueUpkeep;
   }
@@ -36,10 +36,16 @@ export async function publishHttp(event: APIGatewayProxyEventV2): Promise<APIGat
     const cfg = config();
     const request = parseProducerCall(event, { mode: cfg.PRODUCER_AUTH, key: cfg.PRODUCER_KEY }, cfg.MAX_BODY_BYTES);
     logger.appendKeys({ member_id: request.memberId, events: request.events.length });
-    const result = await publish(deps(), request, started);
-    logger.info('published', { ...result });
-    recordPublish(request.events.length, result);
-    return successResponse({ result }, started, Date.now() - started);
+    const published = await publish(deps(), request, started);
+    const answer = publishAnswer(published);
+    for (const { cause, unexpected, ...entry } of answer.notWritten) {
+      // Each failure with the queue or binding it concerns (docs/producer.md, "Partial failures").
+      (unexpected ? logger.error : logger.warn).call(logger, 'publish: not written', { ...entry, cause: cause as Error });
+    }
+    for (const error of published.ledgerErrors) logger.warn('publish: idempotency row not stored', { error: error as Error });
+    logger.info('published', { ...answer.result, not_written: answer.notWritten.length });
+    recordPublish(request.events.length, published);
+    return publishResponse(answer, started, Date.now() - started);
   } catch (error) {
     return failureResponse(error);
   }

@@ -32,9 +32,16 @@ export interface ApplicationChange {
  * got journal records is considered once (domain/offline-notification.ts). Returns how many
  * notifications were queued now; trailing ones are scheduled.
  */
-export async function considerNotifications(deps: NotificationDeps, memberId: string, changes: ReadonlyMap<string, ApplicationChange>, now: number): Promise<number> {
+export async function considerNotifications(
+  deps: NotificationDeps,
+  memberId: string,
+  changes: ReadonlyMap<string, ApplicationChange>,
+  now: number,
+  /** The portal's ONOFFLINEEVENT bindings when the caller read them already (publish reads them while it writes). */
+  notificationBindings?: Promise<Binding[]>,
+): Promise<number> {
   if (changes.size === 0) return 0;
-  const bindings = (await deps.bindings.listByEvent(memberId, OFFLINE_NOTIFICATION)).filter((b) => !b.offline && changes.has(b.clientId));
+  const bindings = (await (notificationBindings ?? deps.bindings.listByEvent(memberId, OFFLINE_NOTIFICATION))).filter((b) => !b.offline && changes.has(b.clientId));
   const messages: DeliveryMessage[] = [];
   const installations = new Map<string, Promise<Installation | undefined>>();
   await forEachLimited(bindings, 8, async (binding) => {

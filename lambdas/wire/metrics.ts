@@ -15,8 +15,9 @@ export const metrics = new Metrics({
 });
 
 /** What one publish request did (the dashboard's publish rate). */
-export function recordPublish(events: number, result: { deliveries_queued: number; records_created: number; records_merged: number }): void {
+export function recordPublish(events: number, result: { deliveries_queued: number; records_created: number; records_merged: number; notWritten?: readonly unknown[] }): void {
   metrics.addMetric('EventsPublished', MetricUnit.Count, events);
+  if (result.notWritten?.length) metrics.addMetric('PublishNotWritten', MetricUnit.Count, result.notWritten.length);
   metrics.addMetric('DeliveriesQueued', MetricUnit.Count, result.deliveries_queued);
   metrics.addMetric('RecordsWritten', MetricUnit.Count, result.records_created + result.records_merged);
   metrics.publishStoredMetrics();

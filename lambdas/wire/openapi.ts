@@ -89,7 +89,7 @@ const errorResponses = Object.fromEntries(
 );
 
 /** Component names for a method's parameters and answer (`event_offline_get_params`). */
-const componentName = (method: string, part: 'params' | 'response') => `${method.replace(/\./g, '_')}_${part}`;
+const componentName = (method: string, part: 'params' | 'response' | 'partial') => `${method.replace(/\./g, '_')}_${part}`;
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 function paramsSchema(method: AnyRestMethod): JsonSchema {
@@ -137,6 +137,7 @@ export function openApiDocument(methods: readonly AnyRestMethod[], serverUrl?: s
   }
   schemas[componentName(PRODUCER, 'params')] = jsonSchema(publishBody, 'input');
   schemas[componentName(PRODUCER, 'response')] = jsonSchema(successEnvelope(PUBLISH_RESULT), 'output');
+  schemas[componentName(PRODUCER, 'partial')] = jsonSchema(successEnvelope(PUBLISH_RESULT, { error: z.literal('QUERY_LIMIT_EXCEEDED'), error_description: z.string() }), 'output');
   paths['/producer/events'] = {
     post: {
       operationId: 'producer_publish',
@@ -147,6 +148,11 @@ export function openApiDocument(methods: readonly AnyRestMethod[], serverUrl?: s
       requestBody: { required: true, content: { 'application/json': { schema: ref(componentName(PRODUCER, 'params')) } } },
       responses: {
         '200': { description: 'Published', content: { 'application/json': { schema: ref(componentName(PRODUCER, 'response')) } } },
+        '503': {
+          description:
+            'Some deliveries or journal writes were not made (a queue full or throttled, the delivery queue refusing): everything else was; `result.not_written` lists each (event index, binding, error). Retry; with message_id a retry makes only what is missing.',
+          content: { 'application/json': { schema: ref(componentName(PRODUCER, 'partial')) } },
+        },
         ...errorResponses,
       },
     },

@@ -1,10 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { CLIENT_ID, MEMBER_ID } from '../domain/credentials';
 import { errors } from '../domain/errors';
-import type { PublishRequest } from '../usecases/publish';
+import type { NotWritten, PublishRequest, PublishResult } from '../usecases/publish';
 import { bodyText, header } from './request';
+import { CORS_HEADERS, successResponse, timeBlock, toBitrixError } from './response';
 import { argumentError } from './rest-method';
 
 /** Events per publish request (docs/producer.md: one request is one "hit"). */
@@ -84,5 +85,73 @@ export function parseProducerCall(event: APIGatewayProxyEventV2, auth: ProducerA
       ...(e.user_id !== undefined ? { userId: e.user_id } : {}),
       ...(e.initiator ? { initiator: { clientId: e.initiator.client_id, connector: e.initiator.auth_connector ?? '' } } : {}),
     })),
+  };
+}
+
+/** One entry of `not_written` in the producer's answer (docs/producer.md, "Partial failures"). */
+export interface WireNotWritten {
+  /** The event's position in the request (absent for an ONOFFLINEEVENT notification). */
+  index?: number;
+  event: string;
+  message_id?: string;
+  type: NotWritten['kind'];
+  binding_id?: number;
+  client_id: string;
+  auth_connector?: string;
+  error: string;
+  error_description: string;
+}
+
+/**
+ * The producer's answer as the wire carries it, and whether a store error behind it was
+ * unexpected (to be logged as an error, not a warning). Capacity and throttling become
+ * QUERY_LIMIT_EXCEEDED (wire/response.ts), anything else INTERNAL_SERVER_ERROR.
+ */
+export function publishAnswer(result: PublishResult): { result: Record<string, unknown>; notWritten: (WireNotWritten & { unexpected: boolean; cause: unknown })[] } {
+  const notWritten = result.notWritten.map((n) => {
+    const mapped = toBitrixError(n.error);
+    return {
+      ...(n.index >= 0 ? { index: n.index } : {}),
+      event: n.event,
+      ...(n.messageId !== undefined ? { message_id: n.messageId } : {}),
+      type: n.kind,
+      ...(n.bindingId !== undefined ? { binding_id: n.bindingId } : {}),
+      client_id: n.clientId,
+      ...(n.connector !== undefined ? { auth_connector: n.connector } : {}),
+      error: mapped.error.code,
+      error_description: mapped.error.description,
+      unexpected: mapped.unexpected && mapped.error.code !== 'QUERY_LIMIT_EXCEEDED',
+      cause: n.error,
+    };
+  });
+  return {
+    result: {
+      deliveries_queued: result.deliveries_queued,
+      notifications_queued: result.notifications_queued,
+      records_created: result.records_created,
+      records_merged: result.records_merged,
+      records_suppressed: result.records_suppressed,
+      duplicates_skipped: result.duplicates_skipped,
+      not_written: notWritten.map(({ unexpected: _u, cause: _c, ...entry }) => entry),
+    },
+    notWritten,
+  };
+}
+
+/**
+ * The HTTP answer: 200 when everything was written; otherwise 503 QUERY_LIMIT_EXCEEDED, so
+ * producers and SDKs retry, with the same `result` saying what was written and what was not.
+ */
+export function publishResponse(answer: ReturnType<typeof publishAnswer>, startedMs: number, processingMs: number): APIGatewayProxyStructuredResultV2 {
+  if (answer.notWritten.length === 0) return successResponse({ result: answer.result }, startedMs, processingMs);
+  return {
+    statusCode: 503,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...CORS_HEADERS },
+    body: JSON.stringify({
+      error: 'QUERY_LIMIT_EXCEEDED',
+      error_description: `${answer.notWritten.length} deliveries or journal writes of this request were not made (listed in result.not_written); everything else was. Retry: with message_id, a retry makes only what is missing`,
+      result: answer.result,
+      time: timeBlock(startedMs, processingMs),
+    }),
   };
 }

@@ -99,6 +99,20 @@ export const PUBLISH_RESULT = /* @__PURE__ */ z.strictObject({
   records_created: z.number().int().min(0),
   records_merged: z.number().int().min(0),
   records_suppressed: z.number().int().min(0),
+  duplicates_skipped: z.number().int().min(0),
+  not_written: z.array(
+    z.strictObject({
+      index: z.number().int().min(0).optional(),
+      event: z.string(),
+      message_id: z.string().optional(),
+      type: z.enum(['delivery', 'record', 'notification']),
+      binding_id: z.number().int().optional(),
+      client_id: z.string(),
+      auth_connector: z.string().optional(),
+      error: z.string(),
+      error_description: z.string(),
+    }),
+  ),
 });
 
 /** The envelope of a successful call: `result`, the method's extra keys, `time`. */

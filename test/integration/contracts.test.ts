@@ -4,6 +4,7 @@ import { DeliveryLogRepository } from '../../lambdas/adapters/dynamo/delivery-lo
 import { DynamoSlotLeaser } from '../../lambdas/adapters/dynamo/id-slot-leaser';
 import { JournalRepository } from '../../lambdas/adapters/dynamo/journal-repository';
 import { NotificationThrottleRepository } from '../../lambdas/adapters/dynamo/notification-throttle-repository';
+import { PublishLedgerRepository } from '../../lambdas/adapters/dynamo/publish-ledger-repository';
 import { DynamoRateLimiter } from '../../lambdas/adapters/dynamo/rate-limiter';
 import { RegistryRepository } from '../../lambdas/adapters/dynamo/registry-repository';
 import { IdGenerator } from '../../lambdas/domain/ids';
@@ -11,6 +12,7 @@ import { bindingStoreContract } from '../contract/binding-store.contract';
 import { deliveryLogContract } from '../contract/delivery-log.contract';
 import { journalStoreContract } from '../contract/journal-store.contract';
 import { notificationThrottleContract } from '../contract/notification-throttle.contract';
+import { publishLedgerContract } from '../contract/publish-ledger.contract';
 import { rateLimiterContract } from '../contract/rate-limiter.contract';
 import { registryStoreContract } from '../contract/registry-store.contract';
 
@@ -33,3 +35,4 @@ registryStoreContract('DynamoDB', () => new RegistryRepository(db, env('TABLE_RE
 notificationThrottleContract('DynamoDB', () => new NotificationThrottleRepository(db, env('TABLE_DELIVERIES')));
 deliveryLogContract('DynamoDB', () => new DeliveryLogRepository(db, env('TABLE_DELIVERIES'), 3600));
 rateLimiterContract('DynamoDB', (settings) => new DynamoRateLimiter(db, env('TABLE_DELIVERIES'), settings));
+publishLedgerContract('DynamoDB', () => new PublishLedgerRepository(db, env('TABLE_DELIVERIES')));

@@ -1,5 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoSlotLeaser } from '../../lambdas/adapters/dynamo/id-slot-leaser';
+import { idSlot } from '../../lambdas/domain/ids';
+import { checkAllocations, simulateWriters } from '../support/id-writers';
 import { wiring } from '../support/wiring';
 
 describe('DynamoSlotLeaser (DynamoDB Local)', () => {
@@ -28,4 +30,12 @@ describe('DynamoSlotLeaser (DynamoDB Local)', () => {
     const { Item } = await wiring().db.send(new GetCommand({ TableName: table(), Key: { pk: `IDSLOT#${lease.slot}`, sk: 'IDSLOT' } }));
     expect(Item?.validUntil).toBe(now + 1000);
   });
+
+  it('gives 3,000 short-lived writers unique, time-ordered IDs per queue through real leases', async () => {
+    // Simulated time in the past, so these leases are long expired for the other tests' writers (real clock).
+    const allocations = await simulateWriters({ writers: 3000, burst: 30, everyMs: 1000, queues: 10, start: Date.UTC(2025, 5, 1) }, (clock) => new DynamoSlotLeaser(wiring().db, table(), undefined, clock));
+    expect(allocations.length).toBeGreaterThan(3000 * 6);
+    expect(checkAllocations(allocations)).toEqual([]);
+    expect(new Set(allocations.map((a) => idSlot(a.id))).size).toBeGreaterThan(1000);
+  }, 120_000);
 });

@@ -43,15 +43,20 @@ describe('journal under injected DynamoDB faults', () => {
     expect(all[0]).toMatchObject({ processId: '', eventData: data });
   });
 
-  it('a publish whose write is throttled fails as a whole and can be retried into the same record', async () => {
+  it('a write that is throttled is reported as not written, the others are written, and a retry lands in the same record', async () => {
     const queue: QueueKey = { memberId: newMemberId(), clientId: newClientId(), connector: '' };
     const data = { FIELDS: { ID: 2 } };
     const write = { eventName: 'ONCRMDEALADD', eventData: data, eventAdditional: {}, messageId: messageIdOf('ONCRMDEALADD', data) };
+    const other = { ...write, eventData: { FIELDS: { ID: 3 } }, messageId: messageIdOf('ONCRMDEALADD', { FIELDS: { ID: 3 } }) };
     let failures = 1;
-    const journal = faultyJournal((command) => command === 'UpdateItemCommand' && failures-- > 0);
-    await expect(journal.write(queue, [write], Date.now())).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    const journal = faultyJournal((command, input) => command === 'UpdateItemCommand' && (input.Key as { sk: string }).sk === `P#${write.messageId}` && failures-- > 0);
+    expect(await journal.write(queue, [write, other], Date.now())).toEqual({
+      created: 1,
+      merged: 0,
+      failed: [{ messageId: write.messageId, error: expect.objectContaining({ name: 'ProvisionedThroughputExceededException' }) }],
+    });
     expect(await journal.write(queue, [write], Date.now())).toEqual({ created: 1, merged: 0 });
     expect(await journal.write(queue, [write], Date.now())).toEqual({ created: 0, merged: 1 });
-    expect(await wiring().journal.readAll(queue, Date.now())).toHaveLength(1);
+    expect(await wiring().journal.readAll(queue, Date.now())).toHaveLength(2);
   });
 });

@@ -4,6 +4,13 @@ import { bind } from '../../lambdas/usecases/bindings';
 import { publish, type PublishDeps } from '../../lambdas/usecases/publish';
 import { authenticate } from '../../lambdas/usecases/authenticate';
 import { wiring } from '../support/wiring';
+import { documentClient } from '../../lambdas/adapters/dynamo/client';
+import { DynamoSlotLeaser } from '../../lambdas/adapters/dynamo/id-slot-leaser';
+import { JournalRepository, queuePk } from '../../lambdas/adapters/dynamo/journal-repository';
+import { PublishLedgerRepository } from '../../lambdas/adapters/dynamo/publish-ledger-repository';
+import { IdGenerator } from '../../lambdas/domain/ids';
+import type { QueueKey } from '../../lambdas/domain/model';
+import { publishAnswer } from '../../lambdas/wire/producer';
 import { installUser, newMemberId } from '../support/fixtures';
 
 async function callerOf(token: string) {
@@ -27,7 +34,7 @@ describe('publish (use case against DynamoDB Local)', () => {
 
     const d = deps();
     const result = await publish(d, { memberId: app.memberId, events: [{ event: 'onCrmDealAdd', data: { FIELDS: { ID: 1 } }, userId: 3 }] }, Date.now());
-    expect(result).toEqual({ deliveries_queued: 2, notifications_queued: 0, records_created: 2, records_merged: 0, records_suppressed: 0 });
+    expect(result).toEqual({ deliveries_queued: 2, notifications_queued: 0, records_created: 2, records_merged: 0, records_suppressed: 0, duplicates_skipped: 0, notWritten: [], ledgerErrors: [] });
     expect(d.deliveries.recorded.map((m) => [m.handler, m.userId, m.event])).toEqual([
       ['https://a.example.com/h', 3, 'ONCRMDEALADD'],
       ['https://b.example.com/h', 9, 'ONCRMDEALADD'],
@@ -61,7 +68,7 @@ describe('publish (use case against DynamoDB Local)', () => {
     const messageId = 'f'.repeat(32);
     const events = Array.from({ length: 100 }, (_, i) => ({ event: 'ONCRMDEALUPDATE', data: { FIELDS: { ID: 1 }, n: i }, messageId }));
     const result = await publish(deps(), { memberId: app.memberId, events }, Date.now());
-    expect(result).toEqual({ deliveries_queued: 0, notifications_queued: 0, records_created: 1, records_merged: 99, records_suppressed: 0 });
+    expect(result).toEqual({ deliveries_queued: 0, notifications_queued: 0, records_created: 1, records_merged: 99, records_suppressed: 0, duplicates_skipped: 0, notWritten: [], ledgerErrors: [] });
     const [only] = await w.journal.readAll({ memberId: app.memberId, clientId: app.clientId, connector: '' }, Date.now());
     expect(only).toMatchObject({ messageId, eventData: { FIELDS: { ID: 1 }, n: 99 } });
   });
@@ -97,5 +104,49 @@ describe('publish (use case against DynamoDB Local)', () => {
       publish(deps(), { memberId: app.memberId, events: [{ event: 'ONCRMDEALUPDATE', data: { a: 1 } }, { event: 'ONNOSUCH', data: {} }] }, Date.now()),
     ).rejects.toMatchObject({ code: errors.badRequest('').code, argument: 'EVENTS[1].EVENT' });
     expect(await w.journal.readAll({ memberId: app.memberId, clientId: app.clientId, connector: '' }, Date.now())).toEqual([]);
+  });
+
+  it('one queue full (DynamoDB refuses its writes): every other record and delivery is written, the answer names what was not, and a retry makes only that', async () => {
+    const app = await installUser();
+    const caller = await callerOf(app.accessToken);
+    const w = wiring();
+    await bind(w, caller, { event: 'ONCRMDEALUPDATE', handler: 'https://a.example.com/h', eventType: 'online', connector: '' }, Date.now());
+    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: '' }, Date.now());
+    await bind(w, caller, { event: 'ONCRMDEALUPDATE', eventType: 'offline', connector: 'full' }, Date.now());
+    const queue = (connector: string): QueueKey => ({ memberId: app.memberId, clientId: app.clientId, connector });
+    // A real client on DynamoDB Local whose writes to one queue's partition fail as a full item collection does.
+    let full = true;
+    const db = documentClient({ region: 'us-east-1', endpoint: w.config.DYNAMODB_ENDPOINT! });
+    db.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Key?: { pk?: string } }).Key;
+        if (full && context.commandName === 'UpdateItemCommand' && key?.pk === queuePk(queue('full'))) {
+          throw Object.assign(new Error('Item collection size limit exceeded (injected)'), { name: 'ItemCollectionSizeLimitExceededException', $fault: 'client' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'inject-fault' },
+    );
+    const faulty = { ...deps(), journal: new JournalRepository(db, w.config.TABLE_JOURNAL, new IdGenerator(new DynamoSlotLeaser(db, w.config.TABLE_REGISTRY))), ledger: new PublishLedgerRepository(db, w.config.TABLE_DELIVERIES) };
+    const request = { memberId: app.memberId, events: [1, 2].map((id) => ({ event: 'ONCRMDEALUPDATE', data: { FIELDS: { ID: id } }, messageId: String(id).repeat(32) })) };
+
+    const first = await publish(faulty, request, Date.now());
+
+    expect(first).toMatchObject({ deliveries_queued: 2, records_created: 2 });
+    const answer = publishAnswer(first).result;
+    expect(answer.not_written).toEqual([0, 1].map((index) => expect.objectContaining({ index, type: 'record', auth_connector: 'full', client_id: app.clientId, error: 'QUERY_LIMIT_EXCEEDED', message_id: String(index + 1).repeat(32) })));
+    expect(await w.journal.readAll(queue(''), Date.now())).toHaveLength(2);
+    expect(await w.journal.readAll(queue('full'), Date.now())).toEqual([]);
+
+    full = false;
+    const retry = await publish(faulty, request, Date.now());
+    const again = await publish(faulty, request, Date.now());
+
+    expect(retry).toMatchObject({ deliveries_queued: 0, records_created: 2, duplicates_skipped: 4, notWritten: [] });
+    expect(again).toMatchObject({ deliveries_queued: 0, records_created: 0, records_merged: 0, duplicates_skipped: 6, notWritten: [] });
+    expect(faulty.deliveries.recorded.map((m) => m.data)).toEqual([{ FIELDS: { ID: 1 } }, { FIELDS: { ID: 2 } }]);
+    expect(await w.journal.readAll(queue('full'), Date.now())).toHaveLength(2);
+    expect(await w.journal.readAll(queue(''), Date.now())).toHaveLength(2);
+    db.destroy();
   });
 });

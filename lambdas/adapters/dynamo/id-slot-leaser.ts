@@ -1,16 +1,20 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SLOT_COUNT, type SlotLease, type SlotLeaser } from '../../domain/ids';
+import { errors } from '../../domain/errors';
+import { LEASE_MS, SLOT_COUNT, type SlotLease, type SlotLeaser } from '../../domain/ids';
 import { KEY_PREFIXES } from './tables';
 
 /**
  * Leases a journal-ID writer slot (see domain/ids.ts) in the registry table.
  *
  * Item: pk = IDSLOT#{n}, sk = IDSLOT, owner, validUntil (unix ms), ttl.
- * One conditional PutItem (1 WRU) per lease or renewal: once per process start and then
- * once every 40 minutes or so, never per record. A slot is taken only when it is free, expired,
- * or already ours, so two live writers never share one.
+ * One conditional PutItem (1 WRU) per lease or renewal: once when a writer starts writing and
+ * then about every 75 s while it keeps writing, never per record. A slot is taken only
+ * when it is free, expired, or already ours, so two live writers never share one; a writer
+ * that goes away gives its slot back by not renewing it (LEASE_MS, 2 minutes). When 64 random
+ * tries find no free slot (more than ~4,000 writers active within 2 minutes), the publish is
+ * answered 503 QUERY_LIMIT_EXCEEDED, which producers retry (docs/limits.md).
  */
 export class DynamoSlotLeaser implements SlotLeaser {
   private readonly owner = randomUUID();
@@ -18,7 +22,7 @@ export class DynamoSlotLeaser implements SlotLeaser {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-    private readonly leaseMs = 60 * 60 * 1000,
+    private readonly leaseMs = LEASE_MS,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -43,6 +47,6 @@ export class DynamoSlotLeaser implements SlotLeaser {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     }
-    throw new Error('No free journal ID slot after 64 attempts');
+    throw errors.busy(`No free journal ID writer slot after 64 tries: more than ${SLOT_COUNT} writers active within ${this.leaseMs / 60000} minutes`);
   }
 }

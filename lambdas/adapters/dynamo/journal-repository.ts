@@ -5,7 +5,7 @@ import { forEachLimited } from '../../domain/concurrency';
 import { composeId, ID_EPOCH_MS, idTime, TICK_MS, type IdGenerator } from '../../domain/ids';
 import type { PendingWalk } from '../../domain/pending-selection';
 import type { JournalRecord, QueueKey } from '../../domain/model';
-import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures, QueueLimits, RemovedFigures, TrimOutcome } from '../../domain/ports';
+import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, JournalWriteFailure, PendingFigures, QueueLimits, RemovedFigures, TrimOutcome } from '../../domain/ports';
 
 /**
  * Journal table: the offline queues (docs/journal.md). One partition per queue.
@@ -87,6 +87,8 @@ import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalSto
  * pending records, 35 GB and some 18 MB per call. With it a claim reads about its own batch.
  */
 export class JournalRepository implements JournalStore {
+  private readonly writeSlots = new Slots(WRITES_IN_FLIGHT);
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
@@ -94,47 +96,64 @@ export class JournalRepository implements JournalStore {
     private readonly claimLifetimeMs = 30 * 24 * 3600 * 1000,
   ) {}
 
-  async write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number }> {
-    const ids = await this.ids.next(writes.length);
+  async write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number; failed?: JournalWriteFailure[] }> {
+    const ids = await this.ids.next(writes.length, queuePk(queue));
     let created = 0;
-    await forEachLimited(writes, 16, async (write, index) => {
-      const id = ids[index]!;
-      let ts = Math.max(now, idTime(id));
-      for (;;) {
+    const failed: JournalWriteFailure[] = [];
+    // Each write on its own: one refused (queue full, throttled after the SDK's retries) does not stop the others.
+    // The writes of every request this process serves share WRITES_IN_FLIGHT slots, so concurrent
+    // requests keep that many in flight between them instead of each waiting on its slowest round.
+    await Promise.all(
+      writes.map(async (write, index) => {
+        await this.writeSlots.take();
         try {
-          const { Attributes } = await this.db.send(
-            new UpdateCommand({
-              TableName: this.table,
-              Key: { pk: queuePk(queue), sk: `P#${write.messageId}` },
-              UpdateExpression: 'SET ts = :ts, ev = :ev, #data = :data, #add = :add, mid = :mid, id = if_not_exists(id, :id), ord = if_not_exists(ord, :ord) ADD ver :one',
-              // The invariant ts >= idTime(id): a record allocated after `ts` by a writer whose clock runs ahead.
-              ConditionExpression: 'attribute_not_exists(id) OR id < :idBound',
-              ExpressionAttributeNames: { '#data': 'data', '#add': 'add' },
-              ExpressionAttributeValues: {
-                ':ts': ts,
-                ':ev': write.eventName,
-                ':data': JSON.stringify(write.eventData ?? null),
-                ':add': JSON.stringify(write.eventAdditional),
-                ':mid': write.messageId,
-                ':id': id,
-                ':ord': orderKey(false, id),
-                ':idBound': firstIdAfter(ts),
-                ':one': 1,
-              },
-              ReturnValues: 'UPDATED_OLD',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-          );
-          if (Attributes?.id === undefined) created++;
-          return;
+          const made = await this.writeOne(queue, write, ids[index]!, now); // not `created += await …`: that reads `created` before the wait
+          created += made;
         } catch (error) {
-          const existing = error instanceof ConditionalCheckFailedException && error.Item ? unmarshall(error.Item) : undefined;
-          if (typeof existing?.id !== 'number' || idTime(existing.id) <= ts) throw error;
-          ts = idTime(existing.id);
+          failed.push({ messageId: write.messageId, error });
+        } finally {
+          this.writeSlots.give();
         }
+      }),
+    );
+    return { created, merged: writes.length - created - failed.length, ...(failed.length > 0 ? { failed } : {}) };
+  }
+
+  /** One write: 1 when it created the record, 0 when it merged. */
+  private async writeOne(queue: QueueKey, write: JournalWrite, id: number, now: number): Promise<number> {
+    let ts = Math.max(now, idTime(id));
+    for (;;) {
+      try {
+        const { Attributes } = await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: queuePk(queue), sk: `P#${write.messageId}` },
+            UpdateExpression: 'SET ts = :ts, ev = :ev, #data = :data, #add = :add, mid = :mid, id = if_not_exists(id, :id), ord = if_not_exists(ord, :ord) ADD ver :one',
+            // The invariant ts >= idTime(id): a record allocated after `ts` by a writer whose clock runs ahead.
+            ConditionExpression: 'attribute_not_exists(id) OR id < :idBound',
+            ExpressionAttributeNames: { '#data': 'data', '#add': 'add' },
+            ExpressionAttributeValues: {
+              ':ts': ts,
+              ':ev': write.eventName,
+              ':data': JSON.stringify(write.eventData ?? null),
+              ':add': JSON.stringify(write.eventAdditional),
+              ':mid': write.messageId,
+              ':id': id,
+              ':ord': orderKey(false, id),
+              ':idBound': firstIdAfter(ts),
+              ':one': 1,
+            },
+            ReturnValues: 'UPDATED_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return Attributes?.id === undefined ? 1 : 0;
+      } catch (error) {
+        const existing = error instanceof ConditionalCheckFailedException && error.Item ? unmarshall(error.Item) : undefined;
+        if (typeof existing?.id !== 'number' || idTime(existing.id) <= ts) throw error;
+        ts = idTime(existing.id);
       }
-    });
-    return { created, merged: writes.length - created };
+    }
   }
 
   async readAll(queue: QueueKey, now: number): Promise<JournalRecord[]> {
@@ -495,6 +514,28 @@ const ORDER_INDEX = 'byOrder';
 /** The queue's bookkeeping item: when it was last trimmed and what trims removed. */
 const STATS_SK = 'S#queue';
 const CLAIMS_IN_FLIGHT = 16;
+/** Journal writes in flight at once in this process, all publish requests together (a Lambda container serves one). */
+const WRITES_IN_FLIGHT = 64;
+
+/** A counting semaphore: at most `free` holders at once, the others wait in arrival order. */
+class Slots {
+  private readonly waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 
 /** The byOrder index key of a pending record: its kind and its ID, sortable as text. */

@@ -56,5 +56,5 @@ export const TABLES: readonly TableSpec[] = [
  */
 export const KEY_PREFIXES = {
   registry: { portal: 'PORTAL#', application: 'APP#', credential: 'CRED#', idSlot: 'IDSLOT#' },
-  deliveries: { health: 'H#', attempts: 'A#', rateLimit: 'R#', notificationThrottle: 'N#', schedule: 'SCHEDULE' },
+  deliveries: { health: 'H#', attempts: 'A#', rateLimit: 'R#', notificationThrottle: 'N#', schedule: 'SCHEDULE', publishLedger: 'M#' },
 } as const;

@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { forEachLimited } from '../../domain/concurrency';
 import { MAX_DELAY_SECONDS, newDeliveryId } from '../../domain/delivery';
-import type { DeliveryMessage, DeliveryQueue } from '../../domain/ports';
+import { EnqueueFailed, type DeliveryMessage, type DeliveryQueue } from '../../domain/ports';
 import { traceHeader } from '../tracing';
 
 /** SQS allows 10 entries per SendMessageBatch. */
@@ -13,9 +13,10 @@ export const MAX_RECEIVE_COUNT = 5;
 
 /**
  * The delivery queue on SQS: one message per (event, online binding), sent 10 per
- * SendMessageBatch. Entries SQS refuses for a transient reason are sent again (3 rounds);
- * anything still refused fails the publish, which the producer retries (deliveries are
- * at least once; `webhook-id` lets a handler drop a duplicate).
+ * SendMessageBatch. Entries SQS refuses for a transient reason are sent again (3 rounds).
+ * A message still refused, or in a batch whose call failed, is not queued: the others are,
+ * and enqueue throws EnqueueFailed naming the ones that were not (the publish answer lists
+ * them; deliveries are at least once, `webhook-id` lets a handler drop a duplicate).
  */
 export class SqsDeliveryQueue implements DeliveryQueue {
   constructor(
@@ -28,26 +29,37 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.round(delaySeconds)));
     const batches: DeliveryMessage[][] = [];
     for (let i = 0; i < messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH));
-    await forEachLimited(batches, SEND_CONCURRENCY, (batch) => this.sendBatch(batch.map((m) => ({ ...m, attempt: m.attempt ?? 1, deliveryId: m.deliveryId ?? newDeliveryId() })), delay));
+    const failed: { message: DeliveryMessage; error: unknown }[] = [];
+    await forEachLimited(batches, SEND_CONCURRENCY, async (batch) => {
+      failed.push(...(await this.sendBatch(batch.map((m) => ({ ...m, attempt: m.attempt ?? 1, deliveryId: m.deliveryId ?? newDeliveryId() })), delay)));
+    });
+    if (failed.length > 0) throw new EnqueueFailed(failed);
   }
 
-  private async sendBatch(batch: DeliveryMessage[], delay: number): Promise<void> {
+  /** Sends one batch; returns the messages that were not queued. */
+  private async sendBatch(batch: DeliveryMessage[], delay: number): Promise<{ message: DeliveryMessage; error: unknown }[]> {
     // The trace of the work that queued the message travels with it (adapters/tracing.ts).
     const trace = traceHeader();
     const traced = trace ? { MessageSystemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: trace } } } : {};
     let entries = batch.map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message), ...(delay > 0 ? { DelaySeconds: delay } : {}), ...traced }));
+    const notQueued = (ids: Iterable<string>, error: unknown) => [...ids].map((id) => ({ message: batch[Number(id)]!, error }));
     for (let round = 0; entries.length > 0; round++) {
-      const { Failed = [] } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
-      if (Failed.length === 0) return;
-      const permanent = Failed.find((f) => f.SenderFault);
-      if (permanent || round >= 2) {
-        const failure = permanent ?? Failed[0]!;
-        throw new Error(`SQS refused ${Failed.length} deliveries: ${failure.Code ?? ''} ${failure.Message ?? ''}`.trim());
+      let Failed;
+      try {
+        ({ Failed = [] } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries })));
+      } catch (error) {
+        return notQueued(entries.map((e) => e.Id), error);
+      }
+      if (Failed.length === 0) return [];
+      const permanent = Failed.filter((f) => f.SenderFault);
+      if (permanent.length > 0 || round >= 2) {
+        return Failed.map((f) => ({ message: batch[Number(f.Id)]!, error: new Error(`SQS refused the delivery: ${f.Code ?? ''} ${f.Message ?? ''}`.trim()) }));
       }
       const failed = new Set(Failed.map((f) => f.Id));
       entries = entries.filter((e) => failed.has(e.Id));
       await new Promise((r) => setTimeout(r, 50 * 2 ** round));
     }
+    return [];
   }
 
   async park(message: DeliveryMessage, reason: string): Promise<void> {

@@ -8,6 +8,7 @@ import { MemoryHandlerSender } from './handler-sender';
 import { MemoryJournalStore } from './journal-store';
 import { MemoryNotificationScheduler } from './notification-scheduler';
 import { MemoryNotificationThrottle } from './notification-throttle';
+import { MemoryPublishLedger } from './publish-ledger';
 import { MemoryRateLimiter } from './rate-limiter';
 import { MemoryRegistryStore } from './registry-store';
 
@@ -19,6 +20,8 @@ export { MemoryHandlerSender, type Answer, type SentRequest } from './handler-se
 export { MemoryJournalStore } from './journal-store';
 export { MemoryNotificationScheduler, type Schedule } from './notification-scheduler';
 export { MemoryNotificationThrottle } from './notification-throttle';
+export { MemoryPublishLedger } from './publish-ledger';
+export { MemorySlotLeaser, type SlotTable } from './slot-leaser';
 export { MemoryRateLimiter } from './rate-limiter';
 export { MemoryRegistryStore } from './registry-store';
 
@@ -34,6 +37,7 @@ export interface MemoryPorts {
   rateLimiter: MemoryRateLimiter;
   throttle: MemoryNotificationThrottle;
   scheduler: MemoryNotificationScheduler;
+  ledger: MemoryPublishLedger;
   catalog: EventCatalog;
 }
 
@@ -53,6 +57,7 @@ export function memoryPorts(options: { start?: number; claimLifetimeMs?: number;
     rateLimiter: new MemoryRateLimiter(options.rateLimit ?? { perSecond: 2, burst: 50 }),
     throttle: new MemoryNotificationThrottle(),
     scheduler: new MemoryNotificationScheduler(),
+    ledger: new MemoryPublishLedger(),
     catalog: EventCatalog.withExtension(),
   };
 }

@@ -1,7 +1,7 @@
 import { IdGenerator, idTime, type SlotLeaser } from '../../../lambdas/domain/ids';
 import type { JournalRecord, QueueKey } from '../../../lambdas/domain/model';
 import type { PendingWalk } from '../../../lambdas/domain/pending-selection';
-import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, PendingFigures, QueueLimits, RemovedFigures, TrimOutcome } from '../../../lambdas/domain/ports';
+import type { ClaimCandidate, ClaimLease, ClaimOptions, ClaimOutcome, JournalStore, JournalWrite, JournalWriteFailure, PendingFigures, QueueLimits, RemovedFigures, TrimOutcome } from '../../../lambdas/domain/ports';
 import { systemClock, type Clock } from './clock';
 
 /** A stored journal item: the record (event data kept as JSON text, as the table keeps it) and, when claimed, its expiry. */
@@ -48,6 +48,8 @@ export interface MemoryJournalOptions {
  * - a trim removes pending records last written before `now - retention`, then the oldest (by
  *   ID) of each kind beyond the limit, then expired claimed copies, and adds the pending ones
  *   to the queue's removed totals; `trimDue` grants one turn per interval per queue.
+ * Fault injection: a write for which `fail` returns an error is not written and is listed in
+ * `failed` (the others are written), as the adapter does when DynamoDB refuses one.
  * A walk's pages are read one at a time from the current state, so records that change between
  * pages show as they would in DynamoDB.
  */
@@ -57,6 +59,7 @@ export class MemoryJournalStore implements JournalStore {
   private readonly stats = new Map<string, RemovedFigures & { trimmedAt?: number }>();
   private readonly ids: IdGenerator;
   private readonly claimLifetimeMs: number;
+  fail?: (queue: QueueKey, write: JournalWrite) => Error | undefined;
 
   constructor(options: MemoryJournalOptions = {}) {
     const clock = options.clock ?? systemClock;
@@ -73,11 +76,17 @@ export class MemoryJournalStore implements JournalStore {
     this.claimLifetimeMs = options.claimLifetimeMs ?? 30 * 24 * 3600 * 1000;
   }
 
-  async write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number }> {
-    const ids = await this.ids.next(writes.length);
+  async write(queue: QueueKey, writes: JournalWrite[], now: number): Promise<{ created: number; merged: number; failed?: JournalWriteFailure[] }> {
+    const ids = await this.ids.next(writes.length, queueKey(queue));
     const items = this.partition(queue);
     let created = 0;
+    const failed: JournalWriteFailure[] = [];
     writes.forEach((write, index) => {
+      const error = this.fail?.(queue, write);
+      if (error) {
+        failed.push({ messageId: write.messageId, error });
+        return;
+      }
       const sk = `P#${write.messageId}`;
       const existing = items.get(sk);
       const id = existing?.id ?? ids[index]!;
@@ -95,7 +104,7 @@ export class MemoryJournalStore implements JournalStore {
         version: (existing?.version ?? 0) + 1,
       });
     });
-    return { created, merged: writes.length - created };
+    return { created, merged: writes.length - created - failed.length, ...(failed.length > 0 ? { failed } : {}) };
   }
 
   async readAll(queue: QueueKey, now: number): Promise<JournalRecord[]> {
@@ -286,7 +295,7 @@ export class MemoryJournalStore implements JournalStore {
   }
 
   private partition(queue: QueueKey): Map<string, Item> {
-    const key = JSON.stringify([queue.memberId, queue.clientId, queue.connector]);
+    const key = queueKey(queue);
     let items = this.queues.get(key);
     if (!items) {
       items = new Map();
@@ -304,6 +313,8 @@ class FixedSlotLeaser implements SlotLeaser {
     return { slot: 0, validUntil: this.clock() + 365 * 24 * 3600 * 1000 };
   }
 }
+
+const queueKey = (queue: QueueKey): string => JSON.stringify([queue.memberId, queue.clientId, queue.connector]);
 
 const claimedSk = (processId: string, id: number): string => `C#${processId}#${String(id).padStart(16, '0')}`;
 
