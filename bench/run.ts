@@ -106,8 +106,9 @@ async function main(): Promise<void> {
       api,
       bundles,
       cost: estimateCost({ ingest, drain, delivery, api }),
-      goals: goals(ingest, drain, delivery, api, bundles),
+      goals: {} as Record<string, Goal>,
     };
+    results.goals = goals(ingest, drain, delivery, api, bundles, results.cost);
     results.duration_s = round((Date.now() - started) / 1000, 1);
     writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(table(results));
@@ -586,7 +587,7 @@ interface Goal {
   met: boolean;
 }
 
-function goals(ingest: IngestFigures, drain: DrainFigures, delivery: DeliveryFigures, api: ApiFigures, bundles: BundleFigures): Record<string, Goal> {
+function goals(ingest: IngestFigures, drain: DrainFigures, delivery: DeliveryFigures, api: ApiFigures, bundles: BundleFigures, cost: CostEstimate): Record<string, Goal> {
   const worstApi = Math.max(...Object.values(api.methods).map((m) => m.ratio_to_floor));
   const g = (goal: string, measured: number, met: boolean): Goal => ({ goal, measured, met });
   return {
@@ -598,6 +599,8 @@ function goals(ingest: IngestFigures, drain: DrainFigures, delivery: DeliveryFig
     drain_ratio: g('≥ 0.5', drain.ratio, drain.ratio >= 0.5),
     delivery_ratio: g('≥ 0.5', delivery.ratio, delivery.ratio >= 0.5),
     api_p50_to_floor_worst: g('≤ 3', worstApi, worstApi <= 3),
+    cost_online_usd_per_million: g('≤ 0.75', cost.online_usd_per_million, cost.online_usd_per_million <= 0.75),
+    cost_offline_usd_per_million: g('≤ 3.00', cost.offline_usd_per_million, cost.offline_usd_per_million <= 3),
     largest_bundle_bytes: g(`≤ ${BUNDLE_GOAL_BYTES}`, bundles.largest_bytes, bundles.largest_bytes <= BUNDLE_GOAL_BYTES),
     drain_duplicates_and_lost: g('= 0', drain.duplicates + drain.lost + drain.clear0.duplicates + drain.clear0.lost, drain.duplicates + drain.lost + drain.clear0.duplicates + drain.clear0.lost === 0),
   };
@@ -616,8 +619,8 @@ function table(r: { ingest: IngestFigures; drain: DrainFigures; delivery: Delive
   rows.push(['  publish → receipt p50 / p99 ms', `${r.delivery.p50_ms} / ${r.delivery.p99_ms}`, '', '']);
   for (const [name, m] of Object.entries(r.api.methods)) rows.push([`api ${name} p50 / p99 ms`, `${m.p50_ms} / ${m.p99_ms}`, `${r.api.floor_p50_ms} GetItem p50`, `${m.ratio_to_floor} (≤ 3)`]);
   for (const b of r.bundles.bundles) rows.push([`bundle ${b.entry}`, `${(b.bytes / 1000).toFixed(0)} kB, load ${b.cold_start_ms} ms`, `empty: ${r.bundles.empty_handler_cold_start_ms} ms`, `${b.bytes <= BUNDLE_GOAL_BYTES ? 'ok' : 'over'} (≤ 500 kB)`]);
-  rows.push(['cost per million events, offline', `$${r.cost.offline_per_million_usd}`, '', '']);
-  rows.push(['cost per million events, online', `$${r.cost.online_per_million_usd}`, '', '']);
+  rows.push(['cost per million events, offline', `$${r.cost.offline_usd_per_million}`, '', '≤ $3.00']);
+  rows.push(['cost per million events, online', `$${r.cost.online_usd_per_million}`, '', '≤ $0.75']);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
   const missed = Object.entries(r.goals).filter(([, g]) => !g.met);
