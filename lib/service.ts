@@ -55,6 +55,8 @@ export interface ServiceSettings {
   /** Each application's leaky bucket (docs/limits.md); Bitrix24's 2 per second and 50 when unset. */
   rateLimitPerSecond?: number;
   rateLimitBurst?: number;
+  /** Stack traces through the bundles' source maps (NODE_OPTIONS=--enable-source-maps): off by default, it slows every cold start. */
+  sourceMaps?: boolean;
   /** API Gateway throttling per route group; DEFAULT_THROTTLE where unset. */
   throttle?: Partial<Record<keyof typeof DEFAULT_THROTTLE, Throttle>>;
   /** CloudFront + WAF (+ custom domain) in front of the API; none when unset. */
@@ -179,6 +181,7 @@ export class Service extends Construct {
       POWERTOOLS_SERVICE_NAME: serviceName(props.stage),
       ...(props.rateLimitPerSecond !== undefined ? { RATE_LIMIT_PER_SECOND: String(props.rateLimitPerSecond) } : {}),
       ...(props.rateLimitBurst !== undefined ? { RATE_LIMIT_BURST: String(props.rateLimitBurst) } : {}),
+      ...(props.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
     };
     const fn = (name: string, entry: string, extra: Partial<ConstructorParameters<typeof ServiceFunction>[2]> = {}) => {
       const created = new ServiceFunction(this, name, { entry, environment, ...extra });

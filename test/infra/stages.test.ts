@@ -48,6 +48,21 @@ describe('the address guard', () => {
   });
 });
 
+describe('source maps at start', () => {
+  it('are not applied unless the stage asks (-c sourceMaps=true): no function pays for them at cold start by default', () => {
+    // Protects issue 17 (Lambda start): NODE_OPTIONS=--enable-source-maps parses each bundle's map on load.
+    const nodeOptions = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function'))
+        .filter((f) => f.Properties.Handler === 'index.handler')
+        .map((f) => f.Properties.Environment?.Variables?.NODE_OPTIONS);
+    const plain = nodeOptions(synth({ stage: 'dev' }));
+    expect(plain.length).toBeGreaterThan(5);
+    expect(plain.filter((v) => v !== undefined)).toEqual([]);
+    const mapped = nodeOptions(synth(settingsFromContext((k) => ({ stage: 'dev', sourceMaps: 'true' })[k]), 'M')).filter((v, i, all) => all.indexOf(v) === i);
+    expect(mapped).toEqual(['--enable-source-maps']);
+  });
+});
+
 describe('context keys', () => {
   const ctx = (values: Record<string, string>) => settingsFromContext((k) => values[k]);
 
