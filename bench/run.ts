@@ -79,6 +79,10 @@ async function main(): Promise<void> {
       };
       const partial: Record<string, unknown> = { generated_at: new Date().toISOString(), mode: QUICK ? 'quick' : 'full', only: ONLY };
       for (const name of Object.keys(sections)) if (runs(name)) partial[name] = await sections[name]!();
+      // The cost estimate needs the three event paths; with them, a partial run prints it too.
+      if (partial.ingest && partial.drain && partial.delivery) {
+        partial.cost = estimateCost({ ingest: partial.ingest, drain: partial.drain, delivery: partial.delivery, api: partial.api } as Parameters<typeof estimateCost>[0]);
+      }
       writeFileSync(join(__dirname, 'results.partial.json'), `${JSON.stringify(partial, null, 2)}\n`);
       process.stdout.write(`${JSON.stringify(partial, null, 2)}\nwrote bench/results.partial.json\n`);
       return;
