@@ -3,8 +3,13 @@ import { errors } from '../domain/errors';
 import type { Caller, Credential, Installation } from '../domain/model';
 import type { RegistryStore } from '../domain/ports';
 
-/** What authentication reads: the registry, or the registry through a `CredentialCache`. */
-export type CredentialSource = Pick<RegistryStore, 'getCredential' | 'getInstallation'>;
+/**
+ * What authentication reads: the registry, or the registry through a `CredentialCache`, which
+ * also reads an installation past its copy when the copy belongs to another generation.
+ */
+export type CredentialSource = Pick<RegistryStore, 'getCredential' | 'getInstallation'> & {
+  getFreshInstallation?(memberId: string, clientId: string): Promise<Installation | undefined>;
+};
 
 /** The credential a request presented (docs/rest-api.md–2). */
 export type PresentedCredential =
@@ -33,7 +38,11 @@ export async function authenticate(registry: CredentialSource, presented: Presen
     if (credential.expiresAt !== undefined && credential.expiresAt <= nowSeconds) throw errors.expiredToken();
   }
 
-  const installation = await registry.getInstallation(credential.memberId, credential.clientId);
+  let installation = await registry.getInstallation(credential.memberId, credential.clientId);
+  // A copy from before an uninstall and a new install: the credential is newer than the copy.
+  if (installation && installation.generation !== credential.generation && registry.getFreshInstallation) {
+    installation = await registry.getFreshInstallation(credential.memberId, credential.clientId);
+  }
   if (!installation || installation.generation !== credential.generation) throw reject();
 
   return {
@@ -54,7 +63,8 @@ export function requireAdmin(caller: Caller, what: string): void {
  * The registry's credentials and installations as a container last read them, for at most
  * `ttlMs` (docs/rest-api.md, docs/limits.md): a warm container authenticates a known caller
  * without a read. Only what was found is kept (an unknown secret or a missing installation is
- * read again on every request, so a new token or a reinstall works at once); a revoked token,
+ * read again on every request, so a new token works at once, and a copy of an installation whose
+ * generation differs from the credential's is read again, so a reinstall works at once); a revoked token,
  * a new installation generation or an uninstall is seen at the latest `ttlMs` after the read
  * that cached the old state. An access token's expiry is still checked on every request. At
  * most `maxEntries` of each are kept, the oldest dropped first. `ttlMs` 0 reads every time.
@@ -72,6 +82,12 @@ export class CredentialCache implements CredentialSource {
 
   getCredential(secretHash: string): Promise<Credential | undefined> {
     return this.cached(this.credentials, secretHash, () => this.registry.getCredential(secretHash));
+  }
+
+  /** The installation as the registry has it now (and kept from now on). */
+  getFreshInstallation(memberId: string, clientId: string): Promise<Installation | undefined> {
+    this.installations.delete(`${memberId}#${clientId}`);
+    return this.getInstallation(memberId, clientId);
   }
 
   getInstallation(memberId: string, clientId: string): Promise<Installation | undefined> {

@@ -74,6 +74,21 @@ describe('CredentialCache', () => {
     await expect(authenticate(cache, late, seconds(ports.clock.current))).resolves.toMatchObject({ clientId: app.clientId });
   });
 
+  it('takes a reinstalled application’s new token at once, though it knew the old installation', async () => {
+    const ports = memoryPorts();
+    const app = await installApp(ports);
+    const { reads, cache } = counted(ports);
+    await authenticate(cache, { type: 'token', token: app.accessToken }, seconds(ports.clock.current));
+    await uninstall(installationDeps(ports), app.memberId, app.clientId, ports.clock.current);
+    const again = await installApp(ports, { memberId: app.memberId, clientId: app.clientId });
+    expect(again.caller.installation.generation).not.toBe(app.caller.installation.generation);
+
+    await expect(authenticate(cache, { type: 'token', token: again.accessToken }, seconds(ports.clock.current))).resolves.toMatchObject({ installation: { generation: again.caller.installation.generation } });
+    expect(reads.installation).toBe(2); // the copy of the old generation, then the registry once more
+    // The old token is still known within the bound, but its installation is no longer: refused at once.
+    await expect(authenticate(cache, { type: 'token', token: app.accessToken }, seconds(ports.clock.current))).rejects.toMatchObject({ code: 'invalid_token' });
+  });
+
   it('still checks an access token’s expiry on every request, and with a bound of 0 reads every time', async () => {
     const ports = memoryPorts();
     const app = await installApp(ports);
