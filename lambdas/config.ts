@@ -62,8 +62,9 @@ const schema = z.object({
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(BITRIX_RATE_LIMIT.perSecond),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(BITRIX_RATE_LIMIT.burst),
   /**
-   * Requests a container takes from an application's shared bucket at once and spends without a
-   * write, at most a tenth of the burst; 1 = a write per request (docs/limits.md).
+   * The largest lease: requests a container takes from an application's shared bucket at once
+   * and spends without a write (leases grow from 1), at most a tenth of the burst; 1 = a write
+   * per request (docs/limits.md).
    */
   RATE_LIMIT_LEASE: z.coerce.number().int().min(1).max(10_000).default(10),
   /** A lease not spent within this many ms is dropped (docs/limits.md). */

@@ -75,17 +75,19 @@ describe('LeasedRateLimiter', () => {
   });
 
   it('reaches the bound: leases taken before a span are spent in it, on top of a full bucket', async () => {
-    const settings = { perSecond: 20, burst: 20 };
+    const settings = { perSecond: 40, burst: 40 };
     const containers = 3;
     const size = 5;
-    // Three containers take a lease with one request each; the bucket drains them before the
-    // leases expire; then the leases are spent and a fourth container fills the bucket, all at once.
+    // Each of three containers makes 8 calls at once: leases of 1, 2, 4 used up, then one of 5
+    // with 4 left. The bucket drains those 36 requests before the leases expire; then the
+    // leases are spent and a fourth container fills the bucket, all at the same instant.
+    const warm = (container: number): Step[] => Array.from({ length: 8 }, () => ({ container, weight: 1, gap: 0 }));
     const s: Step[] = [
-      { container: 0, weight: 1, gap: 0 },
-      { container: 1, weight: 1, gap: 0 },
-      { container: 2, weight: 1, gap: 0 },
+      ...warm(0),
+      ...warm(1),
+      ...warm(2),
       ...Array.from({ length: containers * (size - 1) }, (_, i) => ({ container: i % 3, weight: 1, gap: i === 0 ? 999 : 0 })),
-      ...Array.from({ length: 21 }, () => ({ container: 3, weight: 1, gap: 0 })),
+      ...Array.from({ length: 45 }, () => ({ container: 3, weight: 1, gap: 0 })),
     ];
     const { admitted } = await replay(settings, containers + 1, size, 1000, s);
     const inSpan = admitted.filter((a) => a.t === admitted[admitted.length - 1]!.t);
@@ -114,23 +116,34 @@ describe('LeasedRateLimiter', () => {
     const t = 1_000_000;
     const got = [];
     for (let i = 0; i < 11; i++) got.push(await front.admit(M, C, 1, t));
-    // Two leases of 4 and two single requests: all ten fit, the eleventh does not.
+    // Leases of 1, 2, 4, then 4 does not fit: three single requests; all ten fit, the eleventh does not.
     expect(got).toEqual([...Array(10).fill(true), false]);
   });
 
-  it('drops a lease older than its lifetime, and spends at most the lease per write', async () => {
+  it('grows leases while they are used up in time, up to the largest, and starts again from 1 after one expired', async () => {
     let writes = 0;
     const shared = new MemoryRateLimiter({ perSecond: 1, burst: 100 });
     const front = new LeasedRateLimiter({ admit: (m, c, w, now) => (writes++, shared.admit(m, c, w, now)) }, 10, 1000);
+    // Leases of 1, 2, 4, 8, 10, 10: 35 requests, 6 writes; 30 calls spend all but 5 of them.
     for (let i = 0; i < 30; i++) expect(await front.admit(M, C, 1, 1_000_000)).toBe(true);
-    expect(writes).toBe(3);
-    expect(await front.admit(M, C, 1, 1_001_000)).toBe(true); // the lease of the third write has expired
-    expect(writes).toBe(4);
+    expect(writes).toBe(6);
+    expect(shared.emptyAt.get(`${M}#${C}`)).toBe(1_000_000 + 35 * 1000);
+    // A second later the lease has expired (its 5 are lost): the next lease is 1 request again.
+    expect(await front.admit(M, C, 1, 1_001_000)).toBe(true);
+    expect(writes).toBe(7);
+    expect(shared.emptyAt.get(`${M}#${C}`)).toBe(1_000_000 + 36 * 1000);
     // A batch heavier than the lease takes its own weight.
     expect(await front.admit(M, C, 12, 1_001_000)).toBe(true);
+    expect(writes).toBe(8);
+    expect(shared.emptyAt.get(`${M}#${C}`)).toBe(1_000_000 + 48 * 1000);
+  });
+
+  it('counts an application that calls less often than once per lease lifetime exactly: a write per call', async () => {
+    let writes = 0;
+    const shared = new MemoryRateLimiter({ perSecond: 1, burst: 100 });
+    const front = new LeasedRateLimiter({ admit: (m, c, w, now) => (writes++, shared.admit(m, c, w, now)) }, 10, 1000);
+    for (let i = 0; i < 5; i++) expect(await front.admit(M, C, 1, 1_000_000 + i * 1500)).toBe(true);
     expect(writes).toBe(5);
-    // The shared bucket counted 4 leases of 10 and the batch's 12: 52 requests of a second each.
-    expect(shared.emptyAt.get(`${M}#${C}`)).toBe(1_000_000 + 52 * 1000);
   });
 
   it('leases at most a tenth of the bucket, at least 1', () => {
