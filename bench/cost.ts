@@ -24,6 +24,11 @@ interface Inputs {
 }
 
 export interface CostEstimate {
+  /** USD per million events delivered online (published, queued, delivered): issue 17's name. */
+  online_usd_per_million: number;
+  /** USD per million events read offline (published, journaled, drained with clear=1): issue 17's name. */
+  offline_usd_per_million: number;
+  /** The same two figures under the names earlier runs wrote (bench/results.json history). */
   offline_per_million_usd: number;
   online_per_million_usd: number;
   offline_breakdown: Record<string, number>;
@@ -60,6 +65,8 @@ export function estimateCost(m: Inputs): CostEstimate {
   const sum = (o: Record<string, number>) => round(Object.values(o).reduce((a, b) => a + b, 0), 3);
   const rounded = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v, 3)]));
   return {
+    online_usd_per_million: sum(online),
+    offline_usd_per_million: sum(offline),
     offline_per_million_usd: sum(offline),
     online_per_million_usd: sum(online),
     offline_breakdown: rounded(offline),

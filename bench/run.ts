@@ -79,6 +79,10 @@ async function main(): Promise<void> {
       };
       const partial: Record<string, unknown> = { generated_at: new Date().toISOString(), mode: QUICK ? 'quick' : 'full', only: ONLY };
       for (const name of Object.keys(sections)) if (runs(name)) partial[name] = await sections[name]!();
+      // The cost estimate needs the three event paths; with them, a partial run prints it too.
+      if (partial.ingest && partial.drain && partial.delivery) {
+        partial.cost = estimateCost({ ingest: partial.ingest, drain: partial.drain, delivery: partial.delivery, api: partial.api } as Parameters<typeof estimateCost>[0]);
+      }
       writeFileSync(join(__dirname, 'results.partial.json'), `${JSON.stringify(partial, null, 2)}\n`);
       process.stdout.write(`${JSON.stringify(partial, null, 2)}\nwrote bench/results.partial.json\n`);
       return;
@@ -107,8 +111,9 @@ async function main(): Promise<void> {
       api,
       bundles,
       cost: estimateCost({ ingest, drain, delivery, api }),
-      goals: goals(ingest, drain, delivery, api, bundles),
+      goals: {} as Record<string, Goal>,
     };
+    results.goals = goals(ingest, drain, delivery, api, bundles, results.cost);
     results.duration_s = round((Date.now() - started) / 1000, 1);
     writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(table(results));
@@ -640,7 +645,7 @@ interface Goal {
   met: boolean;
 }
 
-function goals(ingest: IngestFigures, drain: DrainFigures, delivery: DeliveryFigures, api: ApiFigures, bundles: BundleFigures): Record<string, Goal> {
+function goals(ingest: IngestFigures, drain: DrainFigures, delivery: DeliveryFigures, api: ApiFigures, bundles: BundleFigures, cost: CostEstimate): Record<string, Goal> {
   const worstApi = Math.max(...Object.values(api.methods).map((m) => m.ratio_to_floor));
   const g = (goal: string, measured: number, met: boolean): Goal => ({ goal, measured, met });
   return {
@@ -659,6 +664,8 @@ function goals(ingest: IngestFigures, drain: DrainFigures, delivery: DeliveryFig
     latency_single_p99_ms: g('≤ 200', delivery.latency.single_p99_ms, delivery.latency.single_p99_ms <= 200),
     latency_burst_p50_ms: g('≤ 1000', delivery.latency.burst_p50_ms, delivery.latency.burst_p50_ms <= 1000),
     api_p50_to_floor_worst: g('≤ 3', worstApi, worstApi <= 3),
+    cost_online_usd_per_million: g('≤ 0.75', cost.online_usd_per_million, cost.online_usd_per_million <= 0.75),
+    cost_offline_usd_per_million: g('≤ 3.00', cost.offline_usd_per_million, cost.offline_usd_per_million <= 3),
     largest_bundle_bytes: g(`≤ ${BUNDLE_GOAL_BYTES}`, bundles.largest_bytes, bundles.largest_bytes <= BUNDLE_GOAL_BYTES),
     drain_duplicates_and_lost: g('= 0', drain.duplicates + drain.lost + drain.clear0.duplicates + drain.clear0.lost, drain.duplicates + drain.lost + drain.clear0.duplicates + drain.clear0.lost === 0),
   };
@@ -681,8 +688,8 @@ function table(r: { ingest: IngestFigures; drain: DrainFigures; delivery: Delive
   rows.push([`  burst of ${r.delivery.latency.burst_events} p50 / p99 ms`, `${r.delivery.latency.burst_p50_ms} / ${r.delivery.latency.burst_p99_ms}`, '', '≤ 1000 p50']);
   for (const [name, m] of Object.entries(r.api.methods)) rows.push([`api ${name} p50 / p99 ms`, `${m.p50_ms} / ${m.p99_ms}`, `${r.api.floor_p50_ms} GetItem p50`, `${m.ratio_to_floor} (≤ 3)`]);
   for (const b of r.bundles.bundles) rows.push([`bundle ${b.entry}`, `${(b.bytes / 1000).toFixed(0)} kB, load ${b.cold_start_ms} ms`, `empty: ${r.bundles.empty_handler_cold_start_ms} ms`, `${b.bytes <= BUNDLE_GOAL_BYTES ? 'ok' : 'over'} (≤ 500 kB)`]);
-  rows.push(['cost per million events, offline', `$${r.cost.offline_per_million_usd}`, '', '']);
-  rows.push(['cost per million events, online', `$${r.cost.online_per_million_usd}`, '', '']);
+  rows.push(['cost per million events, offline', `$${r.cost.offline_usd_per_million}`, '', '≤ $3.00']);
+  rows.push(['cost per million events, online', `$${r.cost.online_usd_per_million}`, '', '≤ $0.75']);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
   const missed = Object.entries(r.goals).filter(([, g]) => !g.met);

@@ -20,6 +20,8 @@ import type { Config } from './config';
 import { EventCatalog } from './domain/catalog';
 import { IdGenerator } from './domain/ids';
 import type { NotificationScheduler } from './domain/ports';
+import { LeasedRateLimiter, leaseSize } from './domain/rate-limit';
+import { CredentialCache } from './usecases/authenticate';
 import type { DeliverySettings } from './usecases/deliver';
 import { QueueUpkeep } from './usecases/queue-upkeep';
 import type { TokenSettings } from './usecases/tokens';
@@ -95,6 +97,17 @@ export const publishLedger = /* @__PURE__ */ once((cfg) => new PublishLedgerRepo
 export const rateLimiter = /* @__PURE__ */ once(
   (cfg) => new DynamoRateLimiter(dynamoClient(cfg), cfg.TABLE_DELIVERIES, { perSecond: cfg.RATE_LIMIT_PER_SECOND, burst: cfg.RATE_LIMIT_BURST }),
 );
+
+/**
+ * The REST front's rate limiter: the shared bucket above, spent in leases of a few requests per
+ * container (domain/rate-limit.ts; the bound is in docs/limits.md).
+ */
+export const apiRateLimiter = /* @__PURE__ */ once(
+  (cfg) => new LeasedRateLimiter(rateLimiter(cfg), leaseSize({ perSecond: cfg.RATE_LIMIT_PER_SECOND, burst: cfg.RATE_LIMIT_BURST }, cfg.RATE_LIMIT_LEASE), cfg.RATE_LIMIT_LEASE_MS),
+);
+
+/** What the REST front authenticates with: the registry, remembered for AUTH_CACHE_MS (docs/rest-api.md). */
+export const credentialCache = /* @__PURE__ */ once((cfg) => new CredentialCache(registryStore(cfg), cfg.AUTH_CACHE_MS, Date.now));
 
 export const deliveryQueue = /* @__PURE__ */ once((cfg) => {
   if (!cfg.DELIVERY_QUEUE_URL || !cfg.DELIVERY_DLQ_URL) throw new Error('Invalid configuration: DELIVERY_QUEUE_URL and DELIVERY_DLQ_URL are required to send deliveries');

@@ -74,6 +74,19 @@ const schema = z.object({
   /** Per-application leaky bucket (docs/limits.md): drain rate per second (0 = no limit) and size; Bitrix24's 2 and 50 by default. */
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(BITRIX_RATE_LIMIT.perSecond),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(BITRIX_RATE_LIMIT.burst),
+  /**
+   * The largest lease: requests a container takes from an application's shared bucket at once
+   * and spends without a write (leases grow from 1), at most a tenth of the burst; 1 = a write
+   * per request (docs/limits.md).
+   */
+  RATE_LIMIT_LEASE: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** A lease not spent within this many ms is dropped (docs/limits.md). */
+  RATE_LIMIT_LEASE_MS: z.coerce.number().int().min(1).max(60_000).default(1000),
+  /**
+   * A container keeps the credentials and installations it read for this many ms: a revoked
+   * token or an uninstalled application is refused at the latest this long after (docs/rest-api.md); 0 = no cache.
+   */
+  AUTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
 });
 
 export type Config = z.infer<typeof schema>;

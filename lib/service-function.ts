@@ -51,8 +51,10 @@ export const BUNDLING = {
 /**
  * Every function of the service, set up once: Node.js 24 (Lambda's latest) on arm64 (bundles
  * target Node 20 syntax, so the same code runs on the local Node 20), one esbuild bundle per
- * entry (minified, source maps built but loaded only with `sourceMaps`, AWS SDK v3 bundled so
- * it is tree-shaken), two weeks of logs, X-Ray tracing. Its role may write only its own log group: no AWSLambdaBasicExecutionRole,
+ * entry (minified, source maps beside it, AWS SDK v3 bundled so it is tree-shaken), two weeks of logs,
+ * X-Ray tracing. Node applies the source maps to stack traces only when the stage says so
+ * (`-c sourceMaps=true` sets NODE_OPTIONS=--enable-source-maps): parsing them costs every cold
+ * start (docs/benchmarks.md). Its role may write only its own log group: no AWSLambdaBasicExecutionRole,
  * which would let it write to every log group of the account.
  */
 export class ServiceFunction extends NodejsFunction {

@@ -5,8 +5,8 @@ import * as z from 'zod';
 import type { Config } from '../config';
 import { errors } from '../domain/errors';
 import type { Caller } from '../domain/model';
-import type { RateLimiter, RegistryStore } from '../domain/ports';
-import { authenticate } from '../usecases/authenticate';
+import type { RateLimiter } from '../domain/ports';
+import { authenticate, type CredentialSource } from '../usecases/authenticate';
 import { logger } from './logger';
 import { parseRestCall } from './request';
 import { errorResponse, successResponse, toBitrixError, type MethodOutput } from './response';
@@ -99,7 +99,7 @@ export function methodSet(methods: readonly AnyRestMethod[], cfg: () => Config, 
 /** What every REST call needs before its method runs: authentication and the rate limit. */
 export interface RestFront {
   config: Config;
-  registry: RegistryStore;
+  registry: CredentialSource;
   rateLimiter: RateLimiter;
 }
 

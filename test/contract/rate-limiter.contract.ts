@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RateLimiter } from '../../lambdas/domain/ports';
-import type { RateLimitSettings } from '../../lambdas/domain/rate-limit';
+import { LeasedRateLimiter, type RateLimitSettings } from '../../lambdas/domain/rate-limit';
 
 /** What every RateLimiter does; run against the DynamoDB adapter and the in-memory fake. */
 export function rateLimiterContract(name: string, make: (settings: RateLimitSettings) => RateLimiter): void {
@@ -34,6 +34,22 @@ export function rateLimiterContract(name: string, make: (settings: RateLimitSett
       const [m, c] = app();
       const admitted = await Promise.all(Array.from({ length: 10 }, () => limiter.admit(m, c, 1, 1_000_000)));
       expect(admitted.filter(Boolean)).toHaveLength(4);
+    });
+
+    it('spent in leases by several containers, still counts each lease in the one bucket: at one instant exactly the burst gets in', async () => {
+      const shared = make({ perSecond: 1, burst: 20 });
+      const fronts = [1, 2, 3].map(() => new LeasedRateLimiter(shared, 4, 1000));
+      const [m, c] = app();
+      // The three containers at once, each asking until it is refused (so no lease is left unspent).
+      const admitted = await Promise.all(
+        fronts.map(async (front) => {
+          let n = 0;
+          while (await front.admit(m, c, 1, 1_000_000)) n++;
+          return n;
+        }),
+      );
+      expect(admitted.reduce((a, b) => a + b, 0)).toBe(20);
+      expect(await shared.admit(m, c, 1, 1_000_000)).toBe(false);
     });
 
     it('keeps applications apart, and a limit of 0 per second admits everything', async () => {
