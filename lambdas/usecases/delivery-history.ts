@@ -84,7 +84,10 @@ export async function resendDeliveries(deps: ResendDeps, caller: Caller, request
   const hasIds = request.ids !== undefined && request.ids.length > 0;
   const hasFilter = request.filter !== undefined && request.filter !== '' && !(Array.isArray(request.filter) && request.filter.length === 0);
   if (hasIds === hasFilter) throw errors.argument('ID', 'Pass either ID (one delivery id or a list) or FILTER, not both and not neither');
-  const visible = await scope(deps, caller, hasFilter ? parseHistoryFilter(request.filter) : {});
+  const asked = hasFilter ? parseHistoryFilter(request.filter) : {};
+  // Everything the log holds is never resent by accident: a filter must narrow.
+  if (hasFilter && Object.keys(asked).length === 0) throw errors.argument('FILTER', 'FILTER must name at least one condition (for example STATUS and >=DATE_CREATE)');
+  const visible = await scope(deps, caller, asked);
   const allowed = (a: DeliveryAttempt) => visible.bindingIds === undefined || visible.bindingIds.includes(a.bindingId);
   const expiredBefore = now - deps.retentionMs;
   const days = Math.round(deps.retentionMs / 86_400_000);
