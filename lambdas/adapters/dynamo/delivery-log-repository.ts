@@ -209,8 +209,9 @@ export class DeliveryLogRepository implements DeliveryLog {
       conditions.push('#event = :event');
     }
     if (filter.handler !== undefined) {
+      names['#handler'] = 'handler';
       values[':handler'] = filter.handler;
-      conditions.push('handler = :handler');
+      conditions.push('#handler = :handler');
     }
     return {
       TableName: this.table,
