@@ -158,5 +158,6 @@ export function deliverySettings(cfg: Config): DeliverySettings {
     retryBaseSeconds: cfg.DELIVERY_RETRY_BASE_SECONDS,
     format: cfg.DELIVERY_FORMAT,
     knownForMs: cfg.DELIVERY_CACHE_SECONDS * 1000,
+    switchOffSeconds: cfg.DELIVERY_SWITCH_OFF_SECONDS,
   };
 }

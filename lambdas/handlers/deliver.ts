@@ -3,14 +3,25 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { bindingStore, deliveryLog, deliveryQueue, deliverySettings, handlerSender, registryStore, traceRecord } from '../composition';
+import {
+  bindingStore,
+  deliveryLog,
+  deliveryQueue,
+  deliverySettings,
+  handlerSender,
+  journalStore,
+  notificationScheduler,
+  notificationThrottle,
+  registryStore,
+  traceRecord,
+} from '../composition';
 import { config } from '../config';
 import { deliver, type DeliveryDeps } from '../usecases/deliver';
 import { DeliveryMemory } from '../usecases/delivery-memory';
 import type { DeliveryAttempt } from '../domain/ports';
 import { deliveryMessage } from '../wire/delivery-message';
 import { logger } from '../wire/logger';
-import { metrics, recordDelivery, recordFailedRecord } from '../wire/metrics';
+import { metrics, recordDelivery, recordFailedRecord, recordSwitchOff } from '../wire/metrics';
 
 /**
  * The delivery worker (docs/delivery.md): an SQS event source with partial batch failure
@@ -37,9 +48,26 @@ const deps = (): DeliveryDeps => {
   if (!built) {
     const cfg = config();
     const settings = deliverySettings(cfg);
-    // Kept for the container's life: installations, health and bindings for DELIVERY_CACHE_SECONDS, tokens.
-    const memory = new DeliveryMemory(settings);
-    built = { registry: registryStore(cfg), bindings: bindingStore(cfg), log: deliveryLog(cfg), sender: handlerSender(cfg), queue: deliveryQueue(cfg), settings, memory };
+    const [registry, queue] = [registryStore(cfg), deliveryQueue(cfg)];
+    built = {
+      registry,
+      bindings: bindingStore(cfg),
+      log: deliveryLog(cfg),
+      sender: handlerSender(cfg),
+      queue,
+      settings,
+      // Kept for the container's life: installations, health and bindings for DELIVERY_CACHE_SECONDS, tokens.
+      memory: new DeliveryMemory(settings),
+      // Push → pull fallback journals and announces as publish does (docs/delivery.md).
+      fallback: {
+        registry,
+        bindings: bindingStore(cfg),
+        journal: journalStore(cfg),
+        throttle: notificationThrottle(cfg),
+        scheduler: notificationScheduler(cfg),
+        deliveries: queue,
+      },
+    };
   }
   return built;
 };
@@ -66,6 +94,11 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
       outcome,
     });
     recordDelivery(outcome);
+    if (outcome.kind === 'failed' && outcome.switchedOff) {
+      // The operator's signal: a handler this application will not get POSTs to until it is switched on again.
+      logger.warn('handler switched off', { member_id: delivery.memberId, client_id: delivery.clientId, handler: delivery.handler, reason: outcome.switchedOff });
+      recordSwitchOff();
+    }
   };
   const response = await processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false });
   await writeAttempts(batchDeps.log, attempts);

@@ -5,7 +5,8 @@ import { errors } from '../domain/errors';
 import { messageIdOf } from '../domain/journal';
 import { OFFLINE_NOTIFICATION } from '../domain/offline-notification';
 import type { Binding, QueueKey } from '../domain/model';
-import { considerNotifications, type ApplicationChange, type NotificationDeps } from './offline-notification';
+import { journalQueues } from './journal-writes';
+import { considerNotifications, type NotificationDeps } from './offline-notification';
 import { newDeliveryId } from '../domain/delivery';
 import { EnqueueFailed, type BindingStore, type DeliveryMessage, type DeliveryQueue, type JournalStore, type JournalWrite, type LedgerClaim, type PublishLedger, type RegistryStore } from '../domain/ports';
 
@@ -219,29 +220,16 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
     }
   });
 
-  let created = 0;
-  let merged = superseded;
-  const changes = new Map<string, ApplicationChange>();
-  await forEachLimited([...queues.values()], 4, async ({ queue, writes, userId, sources }) => {
-    let result: Awaited<ReturnType<JournalStore['write']>>;
-    try {
-      result = await deps.journal.write(queue, [...writes.values()], now);
-    } catch (error) {
-      result = { created: 0, merged: 0, failed: [...writes.keys()].map((messageId) => ({ messageId, error })) };
-    }
-    created += result.created;
-    if (result.created > 0) await deps.upkeep?.after(queue, now);
-    const failed = new Set<string>();
-    for (const f of result.failed ?? []) {
-      failed.add(f.messageId);
-      for (const { index, binding } of sources.get(f.messageId) ?? []) notWritten.push(notWrittenOf(events[index]!, index, binding, f.error));
-    }
+  const perQueue = [...queues.values()];
+  const journaled = await journalQueues(deps.journal, perQueue.map(({ queue, writes, userId }) => ({ queue, writes: [...writes.values()], userId })), now, deps.upkeep);
+  const { created, changes } = journaled;
+  let merged = superseded + journaled.merged;
+  for (const f of journaled.failed) {
+    const sources = perQueue[f.at]!.sources.get(f.messageId) ?? [];
+    for (const { index, binding } of sources) notWritten.push(notWrittenOf(events[index]!, index, binding, f.error));
     // Later events of the same object in this request merged into a write that failed: not written either.
-    merged += result.merged;
-    for (const messageId of failed) merged -= (sources.get(messageId)?.length ?? 1) - 1;
-    const first = [...writes.values()].find((w) => !failed.has(w.messageId));
-    if (first && !changes.has(queue.clientId)) changes.set(queue.clientId, { change: { event: first.eventName, type: result.created > 0 ? 'add' : 'update' }, userId });
-  });
+    merged -= Math.max(0, sources.length - 1);
+  }
   let queued = deliveries.length;
   if (deliveries.length > 0) {
     try {
