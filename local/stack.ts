@@ -150,6 +150,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dynamo = await startDynamo({
     engine,
     port: await freePort(),
+    ownProcessGroup: true,
     ...(options.inMemory ? {} : { path }),
     ...(options.ttlSweepMs ? { ttlSweepMs: options.ttlSweepMs } : {}),
   });

@@ -59,7 +59,7 @@ describe('npm start keeps queued deliveries across a restart', () => {
     ['SIGTERM', (s: Started) => interrupt(s)],
     ['SIGKILL', async (s: Started) => {
       const exited = once(s.child, 'exit');
-      killGroup(s.child.pid); // npm, the stack and DynamoDB Local's JVM, nothing gets to clean up
+      killGroup(s.child.pid); // npm and the stack: nothing gets to clean up (the JVM, in its own group, is stopped by the next start)
       await exited;
     }],
   ])('after %s, a retry waiting out its delay is delivered after the restart, its remaining delay kept', async (_signal, stop) => {
