@@ -17,6 +17,9 @@ export const CONTEXT_KEYS = [
   'journalTrimIntervalSeconds',
   'deliveryRetries',
   'deliverySwitchOffSeconds',
+  'deliveryMaxConcurrency',
+  'publishReservedConcurrency',
+  'restReservedConcurrency',
   'handlerAllowPrivate',
   'sourceMaps',
   'rateLimitPerSecond',
@@ -55,6 +58,11 @@ export function settingsFromContext(get: (key: string) => unknown): Omit<EventHu
     if (!Number.isFinite(n) || n < min) throw new Error(`Context ${key}=${value}: expected a number ≥ ${min}`);
     return n;
   };
+  const bounded = (key: Key, min: number, max: number): number | undefined => {
+    const n = number(key, min);
+    if (n !== undefined && (!Number.isInteger(n) || n > max)) throw new Error(`Context ${key}=${n}: expected a whole number from ${min} to ${max}`);
+    return n;
+  };
   const throttle = (rateKey: Key, burstKey: Key): Throttle | undefined => {
     const rate = number(rateKey, 1);
     const burst = number(burstKey, 1);
@@ -88,6 +96,9 @@ export function settingsFromContext(get: (key: string) => unknown): Omit<EventHu
     ...optional('journalTrimIntervalSeconds', number('journalTrimIntervalSeconds', 0)),
     ...optional('deliveryRetries', number('deliveryRetries', 0)),
     ...optional('deliverySwitchOffSeconds', number('deliverySwitchOffSeconds', 1)),
+    ...optional('deliveryMaxConcurrency', bounded('deliveryMaxConcurrency', 2, 1000)),
+    ...optional('publishReservedConcurrency', bounded('publishReservedConcurrency', 1, 10_000)),
+    ...optional('restReservedConcurrency', bounded('restReservedConcurrency', 1, 10_000)),
     ...optional('rateLimitPerSecond', number('rateLimitPerSecond', 0)),
     ...optional('rateLimitBurst', number('rateLimitBurst', 1)),
     throttle: Object.fromEntries(Object.entries(throttles).filter(([, t]) => t !== undefined)),

@@ -18,6 +18,8 @@ export interface ServiceFunctionProps {
    * (CDK context `sourceMaps=true`, docs/operations.md); the maps are built either way.
    */
   sourceMaps?: boolean;
+  /** Reserved concurrency: kept for this function and its ceiling (docs/operations.md, "Tenant isolation"). */
+  reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -73,6 +75,7 @@ export class ServiceFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       logGroup,
       environment: { ...(props.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}), ...props.environment },
       bundling: {

@@ -38,6 +38,9 @@ export const DEFAULT_THROTTLE: Readonly<Record<'rest' | 'producer' | 'oauth', Th
 /** Publish's Lambda timeout, well under the HTTP API's 30 s integration limit (docs/operations.md). */
 export const PUBLISH_TIMEOUT_SECONDS = 15;
 
+/** The delivery worker's default ceiling: 20 instances of 10 deliveries (docs/operations.md). */
+export const DEFAULT_DELIVERY_MAX_CONCURRENCY = 20;
+
 /** Deployment settings (CDK context, lib/context.ts). */
 export interface ServiceSettings {
   stage: string;
@@ -56,6 +59,16 @@ export interface ServiceSettings {
   deliveryRetries?: number;
   /** Seconds a handler may fail every delivery before it is switched off for the application (default 24 h, docs/delivery.md). */
   deliverySwitchOffSeconds?: number;
+  /**
+   * Delivery worker instances at most (the SQS event source's maximum concurrency, 2–1000;
+   * DEFAULT_DELIVERY_MAX_CONCURRENCY when unset): the rest of the account's Lambda concurrency
+   * stays with publish and the REST functions (docs/operations.md, "Tenant isolation").
+   */
+  deliveryMaxConcurrency?: number;
+  /** Reserved concurrency kept for publish; none when unset. */
+  publishReservedConcurrency?: number;
+  /** Reserved concurrency kept for each REST method function and the REST fallback; none when unset. */
+  restReservedConcurrency?: number;
   /** Deliver to private addresses too: development stages only (refused at synth otherwise). */
   handlerAllowPrivate?: boolean;
   /** Functions start with `--enable-source-maps` (slower cold starts); off by default. */
@@ -205,9 +218,12 @@ export class Service extends Construct {
       throttledRoutes.push(...created);
     };
 
+    // Capacity kept for the API (docs/operations.md, "Tenant isolation"): the delivery worker is
+    // capped below; reservations here are optional (each one leaves the account's unreserved pool).
+    const restReserved = props.restReservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.restReservedConcurrency } : {};
     // One function per REST method, granted what its descriptor needs (lambdas/methods/).
     for (const { name: entry, file, method: { name: method }, needs } of restFunctionEntries()) {
-      const restFn = fn(`Rest-${entry}`, file);
+      const restFn = fn(`Rest-${entry}`, file, restReserved);
       // Every call authenticates against the registry before its method runs.
       grantRestRegistry(storage, restFn, needs.tables.registry ?? 'read');
       for (const [table, level] of Object.entries(needs.tables) as [TableName, Access][]) {
@@ -222,7 +238,7 @@ export class Service extends Construct {
       }
     }
     // Other spellings and a trailing "/" (docs/rest-api.md): a 308 to the canonical route.
-    const fallback = fn('RestFallback', restFallbackEntry().file, { memorySize: 128 });
+    const fallback = fn('RestFallback', restFallbackEntry().file, { memorySize: 128, ...restReserved });
     const fallbackIntegration = new HttpLambdaIntegration('RestFallbackIntegration', fallback);
     api.addRoutes({ path: '/rest/{proxy+}', methods: [HttpMethod.ANY], integration: fallbackIntegration });
     api.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration: fallbackIntegration }); // liveness, the same tiny function
@@ -248,6 +264,7 @@ export class Service extends Construct {
     storage.notificationDeadLetterQueue.grantSendMessages(schedulerRole);
 
     const publish = fn('Publish', handlerEntry('publish').file, {
+      ...(props.publishReservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.publishReservedConcurrency } : {}),
       environment: {
         ...environment,
         SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName,
@@ -309,7 +326,12 @@ export class Service extends Construct {
     schedulerRole.grantPassRole(this.deliver.grantPrincipal);
     storage.deliveryQueue.grantSendMessages(this.deliver); // retries and deferrals go back with a delay
     storage.deadLetterQueue.grantSendMessages(this.deliver); // exhausted retries are parked
-    this.deliver.addEventSource(new SqsEventSource(storage.deliveryQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    // Its ceiling: no more instances than maxConcurrency, however deep the queue, so a flood
+    // cannot take the account's concurrency from publish and the API. Fairness between portals
+    // is SQS's: messages carry MessageGroupId = member_id (fair queues, docs/operations.md).
+    this.deliver.addEventSource(
+      new SqsEventSource(storage.deliveryQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: props.deliveryMaxConcurrency ?? DEFAULT_DELIVERY_MAX_CONCURRENCY }),
+    );
 
     // OAuth refresh (docs/rest-api.md): GET or POST. HTTP API routes cannot end in "/", so the SDKs'
     // `/oauth/token/` reaches the function through the proxy route, which checks the path.

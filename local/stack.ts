@@ -40,6 +40,8 @@ export interface LocalStackOptions {
   ttlSweepMs?: number;
   /** Delivery worker loops (default 4); Lambda's SQS event source scales to more batches at once. */
   workerConcurrency?: number;
+  /** Delivery worker loops one portal may hold at once (default: all but one, so another portal's event finds a loop free). */
+  workerPerPortal?: number;
   log?: (line: string) => void;
 }
 
@@ -148,6 +150,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dynamo = await startDynamo({
     engine,
     port: await freePort(),
+    ownProcessGroup: true,
     ...(options.inMemory ? {} : { path }),
     ...(options.ttlSweepMs ? { ttlSweepMs: options.ttlSweepMs } : {}),
   });
@@ -158,15 +161,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`DynamoDB engine: ${name}, ${reason}; on ${dynamo.endpoint} (${options.inMemory ? 'data in memory' : `data in ${path}`})`);
     const other = options.inMemory ? undefined : otherEngineData(dataDir, engine);
     if (other) log(`note: ${other} holds the other engine's data, not used now (DYNAMODB_ENGINE=${engine === 'local' ? 'node' : 'local'} uses it)`);
-    sqs = await startLocalSqs(await freePort(), (endpoint) => sqsClient({ AWS_REGION: 'us-east-1', SQS_ENDPOINT: endpoint }));
-    log(`SQS emulator on ${sqs.endpoint} (delivery queue and DLQ, in memory)`);
+    const journalFile = options.inMemory ? undefined : join(dataDir, 'sqs', 'journal.jsonl');
+    sqs = await startLocalSqs(await freePort(), (endpoint) => sqsClient({ AWS_REGION: 'us-east-1', SQS_ENDPOINT: endpoint }), { ...(journalFile ? { journalFile } : {}), log });
+    log(`SQS emulator on ${sqs.endpoint} (delivery queue and DLQ, ${journalFile ? `journal in ${journalFile}; ${sqs.restored} message(s) put back` : 'in memory'})`);
     Object.assign(process.env, localEnvironment(dynamo.endpoint, publicUrl, producerKey, sqs));
 
     const { config } = await import('../lambdas/config');
     const cfg = config();
     const loops = options.workerConcurrency ?? 4;
-    const poller = startPoller(sqsClient(cfg), sqs.queueUrl, loadDeliverHandler, { concurrency: loops, log });
-    log(`delivery worker polling (${loops} at a time; handlers on private addresses ${cfg.HANDLER_ALLOW_PRIVATE ? 'allowed' : 'refused'})`);
+    const perGroup = options.workerPerPortal ?? Math.max(1, loops - 1);
+    const poller = startPoller(sqsClient(cfg), sqs.queueUrl, loadDeliverHandler, { concurrency: loops, perGroup, log, store: sqs.store });
+    log(`delivery worker: ${loops} batches at a time, at most ${perGroup} per portal; handlers on private addresses ${cfg.HANDLER_ALLOW_PRIVATE ? 'allowed' : 'refused'}`);
     const scheduler = startLocalScheduler(new DynamoScheduleStore(dynamoClient(cfg), cfg.TABLE_DELIVERIES), loadNotifyHandler, { intervalMs: 250, log });
     log('scheduler firing ONOFFLINEEVENT trailing notifications (kept in DynamoDB)');
     const server = createLocalServer({ maxBodyBytes: cfg.MAX_BODY_BYTES, publicUrl, ...(tls ? { tls } : {}) });

@@ -136,3 +136,34 @@ describe('the optional front', () => {
     }
   });
 });
+
+describe('tenant isolation: the delivery worker’s ceiling and the capacity kept for the API (issue 18 item 5)', () => {
+  const synth = (values: Record<string, string>) => Template.fromStack(new EventHubStack(app(), 'Iso', settingsFromContext((k) => ({ stage: 'iso', ...values })[k])));
+  const reservedOf = (template: Template, prefix: string): (number | undefined)[] =>
+    Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([id]) => id.startsWith(prefix))
+      .map(([, r]) => (r as { Properties: { ReservedConcurrentExecutions?: number } }).Properties.ReservedConcurrentExecutions);
+
+  it('caps the SQS event source at 20 delivery instances by default and reserves nothing (a new account keeps its unreserved pool)', () => {
+    const template = synth({});
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, ScalingConfig: { MaximumConcurrency: 20 } });
+    expect(reservedOf(template, 'ServicePublish').every((r) => r === undefined)).toBe(true);
+    expect(reservedOf(template, 'ServiceRest').every((r) => r === undefined)).toBe(true);
+  });
+
+  it('takes the cap and the reservations from the context: publish, every REST function and the fallback', () => {
+    const template = synth({ deliveryMaxConcurrency: '50', publishReservedConcurrency: '100', restReservedConcurrency: '5' });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 50 } });
+    expect(reservedOf(template, 'ServicePublish')).toEqual([100]);
+    const rest = reservedOf(template, 'ServiceRest');
+    expect(rest.length).toBeGreaterThan(10);
+    expect(rest.every((r) => r === 5)).toBe(true);
+    expect(reservedOf(template, 'ServiceDeliver')).toEqual([undefined]);
+  });
+
+  it('refuses a cap SQS does not accept, naming the key', () => {
+    expect(() => settingsFromContext((k) => ({ deliveryMaxConcurrency: '1' })[k])).toThrow(/deliveryMaxConcurrency=1/);
+    expect(() => settingsFromContext((k) => ({ deliveryMaxConcurrency: '1001' })[k])).toThrow(/deliveryMaxConcurrency=1001/);
+    expect(() => settingsFromContext((k) => ({ restReservedConcurrency: '2.5' })[k])).toThrow(/restReservedConcurrency/);
+  });
+});

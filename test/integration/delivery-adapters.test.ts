@@ -32,6 +32,17 @@ async function receiveAll(queueUrl: string, expected: number): Promise<{ body: D
 const message = (i: number): DeliveryMessage => ({ memberId: 'm', clientId: 'c', bindingId: i, event: 'ONCRMDEALADD', handler: 'https://h.example.com/', userId: 0, data: { i }, ts: 1 });
 
 describe('SqsDeliveryQueue on the SQS emulator', () => {
+  it('sends each message with MessageGroupId = the portal (SQS fair queues, docs/operations.md)', async () => {
+    const queueUrl = await newQueue();
+    await new SqsDeliveryQueue(sqs, queueUrl, queueUrl).enqueue([{ ...message(1), memberId: 'portal-a' }, { ...message(2), memberId: 'portal-b' }]);
+    const got: Record<string, string> = {};
+    for (let i = 0; i < 20 && Object.keys(got).length < 2; i++) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, AttributeNames: ['All'] }));
+      for (const m of Messages) got[(JSON.parse(m.Body!) as DeliveryMessage).memberId] = m.Attributes?.MessageGroupId ?? '';
+    }
+    expect(got).toEqual({ 'portal-a': 'portal-a', 'portal-b': 'portal-b' });
+  });
+
   it('sends 10 messages per SendMessageBatch and stamps each with attempt 1 and a delivery id', async () => {
     const queueUrl = await newQueue();
     let batches = 0;

@@ -41,7 +41,9 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     // The trace of the work that queued the message travels with it (adapters/tracing.ts).
     const trace = traceHeader();
     const traced = trace ? { MessageSystemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: trace } } } : {};
-    let entries = batch.map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message), ...(delay > 0 ? { DelaySeconds: delay } : {}), ...traced }));
+    // MessageGroupId = the portal: on a standard queue SQS serves the groups fairly (fair
+    // queues), so one portal's flood does not hold back another's deliveries (docs/operations.md).
+    let entries = batch.map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message), MessageGroupId: message.memberId, ...(delay > 0 ? { DelaySeconds: delay } : {}), ...traced }));
     const notQueued = (ids: Iterable<string>, error: unknown) => [...ids].map((id) => ({ message: batch[Number(id)]!, error }));
     for (let round = 0; entries.length > 0; round++) {
       let Failed;
