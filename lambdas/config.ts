@@ -61,6 +61,9 @@ const schema = z.object({
   /** Per-application leaky bucket (docs/limits.md): drain rate per second (0 = no limit) and size; Bitrix24's 2 and 50 by default. */
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(BITRIX_RATE_LIMIT.perSecond),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(BITRIX_RATE_LIMIT.burst),
+  /** Web console (docs/console.md): how long a signed-in session lasts, and how long an application link the admin CLI prints is valid. */
+  CONSOLE_SESSION_SECONDS: z.coerce.number().int().min(1).max(30 * 24 * 3600).default(8 * 3600),
+  CONSOLE_LINK_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600),
 });
 
 export type Config = z.infer<typeof schema>;
