@@ -129,5 +129,6 @@ export function deliverySettings(cfg: Config): DeliverySettings {
     retries: cfg.DELIVERY_RETRIES,
     retryBaseSeconds: cfg.DELIVERY_RETRY_BASE_SECONDS,
     format: cfg.DELIVERY_FORMAT,
+    switchOffSeconds: cfg.DELIVERY_SWITCH_OFF_SECONDS,
   };
 }

@@ -36,6 +36,8 @@ const schema = z.object({
   DELIVERY_RETRIES: z.coerce.number().int().min(0).max(10).default(0),
   /** First retry after this many seconds, doubling (at most 900 s apart). */
   DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(900).default(30),
+  /** A handler that has failed every delivery for this many seconds is switched off for the application (docs/delivery.md "Dead handlers"); default 24 h. */
+  DELIVERY_SWITCH_OFF_SECONDS: z.coerce.number().int().min(1).max(365 * 24 * 3600).default(24 * 3600),
   /** Body of deliveries: PHP-style form (as Bitrix24) or JSON. */
   DELIVERY_FORMAT: z.enum(['form', 'json']).default('form'),
   /** 1 = deliver to private and loopback addresses too (the local runtime's default). */

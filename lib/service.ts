@@ -50,6 +50,8 @@ export interface ServiceSettings {
   claimLifetimeSeconds?: number;
   /** Delivery attempts after the first (0 = no retry, as Bitrix24). */
   deliveryRetries?: number;
+  /** Seconds a handler may fail every delivery before it is switched off for the application (default 24 h, docs/delivery.md). */
+  deliverySwitchOffSeconds?: number;
   /** Deliver to private addresses too: development stages only (refused at synth otherwise). */
   handlerAllowPrivate?: boolean;
   /** Each application's leaky bucket (docs/limits.md); Bitrix24's 2 per second and 50 when unset. */
@@ -169,6 +171,7 @@ export class Service extends Construct {
       DELIVERY_QUEUE_URL: storage.deliveryQueue.queueUrl,
       DELIVERY_DLQ_URL: storage.deadLetterQueue.queueUrl,
       DELIVERY_RETRIES: String(props.deliveryRetries ?? 0),
+      ...(props.deliverySwitchOffSeconds !== undefined ? { DELIVERY_SWITCH_OFF_SECONDS: String(props.deliverySwitchOffSeconds) } : {}),
       HANDLER_ALLOW_PRIVATE: props.handlerAllowPrivate ? '1' : '0',
       PUBLIC_URL: this.publicUrl,
       SCHEDULER: 'eventbridge',
@@ -273,10 +276,25 @@ export class Service extends Construct {
 
     // The delivery worker: SQS event source, batches of 10, partial batch failures. It calls
     // arbitrary URLs, so it reaches only installations (read) and new token items (put).
-    this.deliver = fn('Deliver', handlerEntry('deliver').file, { timeout: Duration.seconds(DELIVERY_FUNCTION_TIMEOUT_SECONDS) });
+    this.deliver = fn('Deliver', handlerEntry('deliver').file, {
+      // Push → pull fallback (docs/delivery.md) journals and announces as publish does, trailing ONOFFLINEEVENT schedules included.
+      environment: { ...environment, SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName, NOTIFIER_ARN: notifier.functionArn, SCHEDULER_ROLE_ARN: schedulerRole.roleArn, SCHEDULER_DLQ_ARN: storage.notificationDeadLetterQueue.queueArn },
+      timeout: Duration.seconds(DELIVERY_FUNCTION_TIMEOUT_SECONDS),
+    });
     grantItems(tables.registry, this.deliver, REGISTRY_ITEMS.installations);
     grantItems(tables.registry, this.deliver, REGISTRY_ITEMS.mintTokens);
     grantItems(tables.deliveries, this.deliver, DELIVERIES_ITEMS.deliveryLog);
+    grantItems(tables.registry, this.deliver, REGISTRY_ITEMS.idSlots); // fallback: journal ID slots
+    grantItems(tables.bindings, this.deliver, { access: 'read' }); // fallback: ONOFFLINEEVENT bindings
+    grantItems(tables.journal, this.deliver, { access: 'write' }); // fallback: the offline queue
+    grantItems(tables.deliveries, this.deliver, DELIVERIES_ITEMS.notificationThrottle);
+    this.deliver.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['scheduler:CreateSchedule'],
+        resources: [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.scheduleGroup.scheduleGroupName}/*` })],
+      }),
+    );
+    schedulerRole.grantPassRole(this.deliver.grantPrincipal);
     storage.deliveryQueue.grantSendMessages(this.deliver); // retries and deferrals go back with a delay
     storage.deadLetterQueue.grantSendMessages(this.deliver); // exhausted retries are parked
     this.deliver.addEventSource(new SqsEventSource(storage.deliveryQueue, { batchSize: 10, reportBatchItemFailures: true }));

@@ -77,8 +77,10 @@ function bindingOptions(event: string, options: BindRequest['options']): Binding
     if (wanted !== 'json' && wanted !== 'form') throw errors.argument('OPTIONS', 'Option format must be json or form');
     format = wanted;
   }
-  const withFormat = format ? { format } : {};
+  const withFormat: BindingOptions = { ...(format ? { format } : {}), ...fallbackOption(option('fallback')) };
   if (event !== OFFLINE_NOTIFICATION_EVENT) return withFormat;
+  // An announcement of journal records is not itself journaled.
+  if (withFormat.fallback) throw errors.argument('OPTIONS', `Option fallback is not available for ${OFFLINE_NOTIFICATION_EVENT}`);
   const raw = option('minTimeout');
   if (raw === undefined || raw === '') return { minTimeout: DEFAULT_MIN_TIMEOUT, ...withFormat };
   const value = typeof raw === 'string' && /^\s*\d{1,9}\s*$/.test(raw) ? Number(raw) : raw;
@@ -86,6 +88,15 @@ function bindingOptions(event: string, options: BindRequest['options']): Binding
     throw errors.argument('OPTIONS', `Option minTimeout must be an integer from 0 to ${MAX_MIN_TIMEOUT} (seconds)`);
   }
   return { minTimeout: value, ...withFormat };
+}
+
+/** Beyond Bitrix24: options[fallback]=offline journals a delivery that finally failed (docs/delivery.md); `none` or empty = off. */
+function fallbackOption(raw: unknown): Pick<BindingOptions, 'fallback'> {
+  if (raw === undefined || raw === '') return {};
+  const wanted = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  if (wanted === 'offline') return { fallback: 'offline' };
+  if (wanted === 'none') return {};
+  throw errors.argument('OPTIONS', 'Option fallback must be offline or none');
 }
 
 /**

@@ -43,6 +43,7 @@ export function deliveryFor(binding: Binding, event: string, userId: number, dat
     data,
     ts: tsSeconds,
     ...(binding.options.format ? { format: binding.options.format } : {}),
+    ...(binding.options.fallback === 'offline' ? { fallback: { connector: binding.connector } } : {}),
   };
 }
 

@@ -12,6 +12,41 @@ export interface HandlerHealth {
   failures: number;
   /** Unix ms before which the next delivery waits; 0 = no wait. */
   nextAt: number;
+  /** Unix ms of the first failure of the current run of failures (absent or 0 = not failing). */
+  failingSince?: number;
+  /** Applications (`member_id#client_id`) for which this handler is switched off, since when and why. */
+  off?: Record<string, SwitchOff>;
+}
+
+/** A handler switched off for one application (docs/delivery.md "Dead handlers"). */
+export interface SwitchOff {
+  /** Unix ms. */
+  at: number;
+  reason: string;
+}
+
+/** The longest `Retry-After` honoured: a handler asking for more waits this long, then is called again. */
+export const MAX_RETRY_AFTER_MS = 3600_000;
+
+/** Key of an application in `HandlerHealth.off`. */
+export const offKey = (memberId: string, clientId: string): string => `${memberId}#${clientId}`;
+
+/** Whether (and since when, why) the handler is switched off for this application. */
+export function switchedOff(health: HandlerHealth, memberId: string, clientId: string): SwitchOff | undefined {
+  return health.off?.[offKey(memberId, clientId)];
+}
+
+/**
+ * Why a handler is switched off after an attempt (docs/delivery.md "Dead handlers"): it answered
+ * `410 Gone`, or every attempt has failed for `switchOffMs` or longer. Undefined = keep calling it.
+ */
+export function switchOffReason(after: HandlerHealth, status: number, now: number, switchOffMs: number): string | undefined {
+  if (status === 410) return 'the handler answered 410 Gone';
+  const since = after.failingSince ?? 0;
+  if (after.failures > 0 && since > 0 && now - since >= switchOffMs) {
+    return `every delivery failed for ${Math.round((now - since) / 1000)} s (${after.failures} attempts in a row)`;
+  }
+  return undefined;
 }
 
 export interface HealthSettings {
@@ -36,11 +71,21 @@ export function spacing(health: HandlerHealth, settings: HealthSettings = DEFAUL
   return Math.min(settings.maxSpacingMs, Math.max(afterFailures, afterSlowness));
 }
 
-/** The health after an attempt that took `latencyMs` and succeeded or not, at `now`. */
-export function afterAttempt(health: HandlerHealth, outcome: { ok: boolean; latencyMs: number }, now: number, settings = DEFAULT_HEALTH_SETTINGS): HandlerHealth {
+/**
+ * The health after an attempt that took `latencyMs` and succeeded or not, at `now`. A handler
+ * that answered 429 or 503 with `Retry-After` (`retryAfterMs`) is not called again before then
+ * (at most MAX_RETRY_AFTER_MS), whatever its spacing says.
+ */
+export function afterAttempt(
+  health: HandlerHealth,
+  outcome: { ok: boolean; latencyMs: number; retryAfterMs?: number },
+  now: number,
+  settings = DEFAULT_HEALTH_SETTINGS,
+): HandlerHealth {
   const latencyMs = health.latencyMs === 0 ? outcome.latencyMs : Math.round(ALPHA * outcome.latencyMs + (1 - ALPHA) * health.latencyMs);
-  const next: HandlerHealth = { latencyMs, failures: outcome.ok ? 0 : health.failures + 1, nextAt: 0 };
-  const gap = spacing(next, settings);
+  const failingSince = outcome.ok ? 0 : health.failures > 0 && health.failingSince ? health.failingSince : now;
+  const next: HandlerHealth = { latencyMs, failures: outcome.ok ? 0 : health.failures + 1, nextAt: 0, ...(failingSince ? { failingSince } : {}), ...(health.off ? { off: health.off } : {}) };
+  const gap = Math.max(spacing(next, settings), outcome.ok ? 0 : Math.min(MAX_RETRY_AFTER_MS, outcome.retryAfterMs ?? 0));
   return { ...next, nextAt: gap > 0 ? now + gap : 0 };
 }
 
@@ -58,6 +103,6 @@ export function decide(health: HandlerHealth, now: number, settings = DEFAULT_HE
 
 /** Whether the stored health needs writing after an attempt (a healthy, fast handler costs no write). */
 export function worthStoring(before: HandlerHealth, after: HandlerHealth, settings = DEFAULT_HEALTH_SETTINGS): boolean {
-  const limited = (h: HandlerHealth) => h.failures > 0 || h.latencyMs > settings.slowMs / 2 || h.nextAt > 0;
+  const limited = (h: HandlerHealth) => h.failures > 0 || h.latencyMs > settings.slowMs / 2 || h.nextAt > 0 || (h.failingSince ?? 0) > 0;
   return limited(before) || limited(after);
 }

@@ -90,6 +90,8 @@ export interface BindingOptions {
   minTimeout?: number;
   /** Body of this binding's deliveries, when it differs from the deployment's (`options[format]`). */
   format?: 'form' | 'json';
+  /** Online bindings: `offline` journals a delivery that finally failed into the application's queue (`options[fallback]`, docs/delivery.md). */
+  fallback?: 'offline';
 }
 
 /** A journal record of an offline queue (docs/journal.md). */

@@ -1,5 +1,5 @@
 import type { NewBinding } from './bindings';
-import type { HandlerHealth } from './handler-health';
+import type { HandlerHealth, SwitchOff } from './handler-health';
 import type { JournaledChange, TrailingNotification } from './offline-notification';
 import type { PendingWalk } from './pending-selection';
 import type { Binding, Credential, Installation, JournalRecord, Portal, QueueKey } from './model';
@@ -127,6 +127,8 @@ export interface DeliveryMessage {
   ts: number;
   /** The binding's body format, when it asked for one. */
   format?: 'form' | 'json';
+  /** The binding asked for `options[fallback]=offline`: a delivery that finally fails is journaled into this connector's queue ('' = the default queue). */
+  fallback?: { connector: string };
   /** 1 for the first attempt; retries count up. */
   attempt?: number;
   /** Stable id of this delivery across retries (the `webhook-id` header); set when queued. */
@@ -151,6 +153,8 @@ export interface HandlerResponse {
   latencyMs: number;
   /** Why it failed, when it did. */
   error?: string;
+  /** A 429 or 503 answer's `Retry-After`, in seconds. */
+  retryAfterSeconds?: number;
 }
 
 /** POSTs a delivery; the adapter enforces the timeout, the address guard and no redirects. */
@@ -158,6 +162,16 @@ export interface HandlerSender {
   post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<HandlerResponse>;
 }
 
+/**
+ * What became of one attempt (docs/delivery.md "Delivery history"): `delivered` (2xx), `deferred`
+ * (failed, queued again for a retry), `failed` (failed, no attempt left), `fallback` (failed or
+ * the handler is switched off, and journaled offline), `dropped` (the handler is switched off
+ * and the binding has no fallback: not sent).
+ */
+export type AttemptStatus = 'delivered' | 'deferred' | 'failed' | 'fallback' | 'dropped';
+export const ATTEMPT_STATUSES: readonly AttemptStatus[] = ['delivered', 'deferred', 'failed', 'fallback', 'dropped'];
+
+/** One row of the attempt log: what `event.delivery.list` shows and what `event.delivery.resend` rebuilds the delivery from. */
 export interface DeliveryAttempt {
   memberId: string;
   clientId: string;
@@ -166,22 +180,54 @@ export interface DeliveryAttempt {
   handler: string;
   deliveryId: string;
   attempt: number;
+  /** HTTP status; 0 when there was none (refused, timed out, not sent). */
   status: number;
   latencyMs: number;
   ok: boolean;
   error?: string;
   at: number;
+  /** What became of it; rows written before the history existed have none (read as delivered or failed by `ok`). */
+  outcome?: AttemptStatus;
+  /** The delivery as queued, for a resend: user, data, publish time, format, fallback. */
+  userId?: number;
+  data?: unknown;
+  ts?: number;
+  format?: 'form' | 'json';
+  fallback?: { connector: string };
 }
 
-/** Handler health and the attempt log (docs/delivery.md). */
+/** Which attempts a list or resend takes (every field narrows; absent = any). */
+export interface AttemptFilter {
+  outcomes?: readonly AttemptStatus[];
+  event?: string;
+  handler?: string;
+  /** Unix ms, inclusive. */
+  from?: number;
+  /** Unix ms, exclusive. */
+  before?: number;
+  /** Only attempts of these bindings (a user who is not an administrator sees his own bindings'). */
+  bindingIds?: readonly number[];
+}
+
+/** Handler health, switch-off and the attempt log (docs/delivery.md). */
 export interface DeliveryLog {
+  /** The handler's health, with the applications it is switched off for. */
   getHealth(handler: string): Promise<HandlerHealth>;
-  /** Stores a handler's health as of `now` (its row expires a month later). */
+  /** Stores a handler's health as of `now` (its row expires a month later); leaves the switch-offs as they are. */
   putHealth(handler: string, health: HandlerHealth, now: number): Promise<void>;
   /** Takes the handler's next turn: sets nextAt to `until` if it is not in the future at `now`; false when another worker has it. */
   reserveTurn(handler: string, now: number, until: number): Promise<boolean>;
+  /** Switches the handler off for one application. */
+  switchOff(handler: string, memberId: string, clientId: string, state: SwitchOff): Promise<void>;
+  /** Switches it back on for one application and gives it a fresh start (no failures, no wait); true when it was off. */
+  switchOn(handler: string, memberId: string, clientId: string, now: number): Promise<boolean>;
   recordAttempt(attempt: DeliveryAttempt): Promise<void>;
-  listAttempts(memberId: string, clientId: string, limit: number): Promise<DeliveryAttempt[]>;
+  /** An application's attempts, newest first, up to `limit`, narrowed by `filter`. */
+  listAttempts(memberId: string, clientId: string, limit: number, filter?: AttemptFilter): Promise<DeliveryAttempt[]>;
+  /** How many attempts match. */
+  countAttempts(memberId: string, clientId: string, filter?: AttemptFilter): Promise<number>;
+  /** The newest attempt of one delivery of this application; undefined when there is none (unknown, another application's, or expired). */
+  findDelivery(memberId: string, clientId: string, deliveryId: string): Promise<DeliveryAttempt | undefined>;
 }
 
 /** The per-application request limit (domain/rate-limit.ts), shared by every function. */

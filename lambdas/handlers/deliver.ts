@@ -3,12 +3,23 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { deliveryLog, deliveryQueue, deliverySettings, handlerSender, registryStore, traceRecord } from '../composition';
+import {
+  bindingStore,
+  deliveryLog,
+  deliveryQueue,
+  deliverySettings,
+  handlerSender,
+  journalStore,
+  notificationScheduler,
+  notificationThrottle,
+  registryStore,
+  traceRecord,
+} from '../composition';
 import { config } from '../config';
 import { deliver, type DeliveryDeps } from '../usecases/deliver';
 import { deliveryMessage } from '../wire/delivery-message';
 import { logger } from '../wire/logger';
-import { metrics, recordDelivery, recordFailedRecord } from '../wire/metrics';
+import { metrics, recordDelivery, recordFailedRecord, recordSwitchOff } from '../wire/metrics';
 
 /**
  * The delivery worker (docs/delivery.md): an SQS event source with partial batch failure
@@ -33,7 +44,23 @@ let built: DeliveryDeps | undefined;
 const deps = (): DeliveryDeps => {
   if (!built) {
     const cfg = config();
-    built = { registry: registryStore(cfg), log: deliveryLog(cfg), sender: handlerSender(cfg), queue: deliveryQueue(cfg), settings: deliverySettings(cfg) };
+    const [registry, queue] = [registryStore(cfg), deliveryQueue(cfg)];
+    built = {
+      registry,
+      log: deliveryLog(cfg),
+      sender: handlerSender(cfg),
+      queue,
+      settings: deliverySettings(cfg),
+      // Push → pull fallback journals and announces as publish does (docs/delivery.md).
+      fallback: {
+        registry,
+        bindings: bindingStore(cfg),
+        journal: journalStore(cfg),
+        throttle: notificationThrottle(cfg),
+        scheduler: notificationScheduler(cfg),
+        deliveries: queue,
+      },
+    };
   }
   return built;
 };
@@ -60,6 +87,11 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
       outcome,
     });
     recordDelivery(outcome);
+    if (outcome.kind === 'failed' && outcome.switchedOff) {
+      // The operator's signal: a handler this application will not get POSTs to until it is switched on again.
+      logger.warn('handler switched off', { member_id: delivery.memberId, client_id: delivery.clientId, handler: delivery.handler, reason: outcome.switchedOff });
+      recordSwitchOff();
+    }
   };
   const response = await processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false });
   // Every record counts as something, so each batch has metrics to publish: failed records

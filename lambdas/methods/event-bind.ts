@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { bindingStore, eventCatalog, registryStore } from '../composition';
+import { bindingStore, deliveryLog, eventCatalog, registryStore } from '../composition';
 import { bind } from '../usecases/bindings';
 import { restMethod } from '../wire/rest-method';
 import { bindingParams, bindingTarget } from '../wire/binding-params';
@@ -12,11 +12,11 @@ export const method = restMethod({
     options: z
       .record(z.string(), z.unknown(), { error: 'must be an object' })
       .optional()
-      .describe('Per event: minTimeout (seconds) for ONOFFLINEEVENT; format json|form for the delivery body'),
+      .describe('Per event: minTimeout (seconds) for ONOFFLINEEVENT; format json|form for the delivery body; fallback offline|none (a delivery that finally fails is journaled offline)'),
   }),
   result: z.literal(true),
-  needs: { tables: { registry: 'write', bindings: 'write' } },
-  deps: (cfg) => ({ registry: registryStore(cfg), bindings: bindingStore(cfg), catalog: eventCatalog(cfg) }),
+  needs: { tables: { registry: 'write', bindings: 'write', deliveries: 'write' } },
+  deps: (cfg) => ({ registry: registryStore(cfg), bindings: bindingStore(cfg), catalog: eventCatalog(cfg), log: deliveryLog(cfg) }),
   run: async ({ caller, deps, now }, p) => ({
     result: await bind(
       deps,

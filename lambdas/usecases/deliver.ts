@@ -1,7 +1,9 @@
 import { buildPayload, encodePayload, endpoints, MAX_DELAY_SECONDS, newDeliveryId, signatureHeaders, tokenGrant, type PayloadFormat } from '../domain/delivery';
-import { afterAttempt, decide, worthStoring } from '../domain/handler-health';
+import { afterAttempt, decide, switchedOff, switchOffReason, worthStoring, type SwitchOff } from '../domain/handler-health';
 import type { Installation, Portal } from '../domain/model';
-import type { DeliveryLog, DeliveryMessage, DeliveryQueue, HandlerSender, RegistryStore } from '../domain/ports';
+import type { AttemptStatus, DeliveryAttempt, DeliveryLog, DeliveryMessage, DeliveryQueue, HandlerSender, RegistryStore } from '../domain/ports';
+import { fallBack } from './delivery-fallback';
+import type { NotificationDeps } from './offline-notification';
 import { mintTokens, type TokenSettings } from './tokens';
 
 export interface DeliverySettings extends TokenSettings {
@@ -11,7 +13,12 @@ export interface DeliverySettings extends TokenSettings {
   /** First retry after this many seconds, doubling each time (SQS caps a delay at 900 s). */
   retryBaseSeconds: number;
   format: PayloadFormat;
+  /** A handler whose every delivery has failed for this long is switched off for the application (docs/delivery.md "Dead handlers"). */
+  switchOffSeconds?: number;
 }
+
+/** 24 hours: the default time a handler may fail every delivery before it is switched off. */
+export const DEFAULT_SWITCH_OFF_SECONDS = 24 * 3600;
 
 export interface DeliveryDeps {
   registry: RegistryStore;
@@ -19,13 +26,15 @@ export interface DeliveryDeps {
   sender: HandlerSender;
   queue: DeliveryQueue;
   settings: DeliverySettings;
+  /** Where a push falls back to pull (the journal and ONOFFLINEEVENT); without it a fallback binding's failures are only failures. */
+  fallback?: NotificationDeps;
 }
 
 export type DeliveryOutcome =
   | { kind: 'delivered'; status: number; latencyMs: number }
-  | { kind: 'failed'; status: number; error: string; retryInSeconds?: number; parked?: boolean }
+  | { kind: 'failed'; status: number; error: string; retryInSeconds?: number; parked?: boolean; fellBack?: true; switchedOff?: string }
   | { kind: 'deferred'; waitSeconds: number }
-  | { kind: 'dropped'; reason: string };
+  | { kind: 'dropped'; reason: string; fellBack?: true };
 
 /** ONAPPUNINSTALL is sent after the installation is gone, from what the message carries. */
 function uninstalledInstallation(message: DeliveryMessage): Installation | undefined {
@@ -58,6 +67,8 @@ function uninstalledInstallation(message: DeliveryMessage): Installation | undef
  * 4. The Bitrix payload is encoded (form or JSON), signed (Standard Webhooks) and POSTed.
  * 5. The attempt is recorded; the handler's health is updated; a failure is retried with
  *    backoff when the deployment allows retries, and parked in the DLQ when they run out.
+ * 6. A handler switched off for the application gets nothing; one that fails for too long or
+ *    answers 410 is switched off. A final failure of a binding with a fallback is journaled.
  */
 export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now: number, cache = new Map<string, Promise<[Portal | undefined, Installation | undefined]>>()): Promise<DeliveryOutcome> {
   const key = `${message.memberId}/${message.clientId}`;
@@ -71,6 +82,8 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
   if (!portal || !installation) return { kind: 'dropped', reason: 'the application is no longer installed' };
 
   const health = await deps.log.getHealth(message.handler);
+  const off = switchedOff(health, message.memberId, message.clientId);
+  if (off) return notSent(deps, message, off, now);
   const decision = decide(health, now);
   if (!decision.deliver || (decision.reserveUntil !== undefined && !(await deps.log.reserveTurn(message.handler, now, decision.reserveUntil)))) {
     const waitMs = decision.deliver ? decision.reserveUntil! - now : decision.waitMs;
@@ -107,7 +120,47 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
   const response = await deps.sender.post(message.handler, body, headers, deps.settings.timeoutMs);
   const ok = response.status >= 200 && response.status < 300;
   const attempt = message.attempt ?? 1;
+  const answeredAt = now + response.latencyMs;
+  const after = afterAttempt(health, { ok, latencyMs: response.latencyMs, ...(response.retryAfterSeconds !== undefined ? { retryAfterMs: response.retryAfterSeconds * 1000 } : {}) }, answeredAt);
+  const offReason = ok ? undefined : switchOffReason(after, response.status, answeredAt, (deps.settings.switchOffSeconds ?? DEFAULT_SWITCH_OFF_SECONDS) * 1000);
+  const final = !ok && (deps.settings.retries <= 0 || attempt > deps.settings.retries || offReason !== undefined);
+  const fallsBack = final && canFallBack(deps, message);
+  const outcome: AttemptStatus = ok ? 'delivered' : !final ? 'deferred' : fallsBack ? 'fallback' : 'failed';
   await deps.log.recordAttempt({
+    ...attemptRow(message, deliveryId, attempt, outcome),
+    status: response.status,
+    latencyMs: response.latencyMs,
+    ok,
+    ...(response.error ? { error: response.error } : {}),
+    at: now,
+  });
+  if (worthStoring(health, after)) await deps.log.putHealth(message.handler, after, answeredAt);
+  if (ok) return { kind: 'delivered', status: response.status, latencyMs: response.latencyMs };
+
+  const error = response.error ?? `HTTP ${response.status}`;
+  if (offReason) await deps.log.switchOff(message.handler, message.memberId, message.clientId, { at: answeredAt, reason: offReason });
+  const switched = offReason ? { switchedOff: offReason } : {};
+  if (fallsBack) {
+    await fallBack(deps.fallback!, message, { deliveryId, error, attempts: attempt }, now);
+    return { kind: 'failed', status: response.status, error, fellBack: true, ...switched };
+  }
+  if (deps.settings.retries <= 0) return { kind: 'failed', status: response.status, error, ...switched };
+  if (final) {
+    await deps.queue.park({ ...message, deliveryId }, `${attempt} attempts failed; last: ${error}`);
+    return { kind: 'failed', status: response.status, error, parked: true, ...switched };
+  }
+  // A 429 or 503 with Retry-After is not retried sooner than it asks (at most SQS's 900 s).
+  const backoff = Math.max(deps.settings.retryBaseSeconds * 2 ** (attempt - 1), response.retryAfterSeconds ?? 0);
+  const retryInSeconds = Math.min(MAX_DELAY_SECONDS, backoff);
+  await deps.queue.enqueue([{ ...message, deliveryId, attempt: attempt + 1 }], retryInSeconds);
+  return { kind: 'failed', status: response.status, error, retryInSeconds };
+}
+
+const canFallBack = (deps: DeliveryDeps, message: DeliveryMessage): boolean => message.fallback !== undefined && deps.fallback !== undefined;
+
+/** The attempt log row of a delivery, with what a resend rebuilds it from (docs/delivery.md "Delivery history"). */
+function attemptRow(message: DeliveryMessage, deliveryId: string, attempt: number, outcome: AttemptStatus): Omit<DeliveryAttempt, 'status' | 'latencyMs' | 'ok' | 'at'> {
+  return {
     memberId: message.memberId,
     clientId: message.clientId,
     bindingId: message.bindingId,
@@ -115,24 +168,27 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
     handler: message.handler,
     deliveryId,
     attempt,
-    status: response.status,
-    latencyMs: response.latencyMs,
-    ok,
-    ...(response.error ? { error: response.error } : {}),
-    at: now,
-  });
-  const answeredAt = now + response.latencyMs;
-  const after = afterAttempt(health, { ok, latencyMs: response.latencyMs }, answeredAt);
-  if (worthStoring(health, after)) await deps.log.putHealth(message.handler, after, answeredAt);
-  if (ok) return { kind: 'delivered', status: response.status, latencyMs: response.latencyMs };
+    outcome,
+    userId: message.userId,
+    data: message.data,
+    ts: message.ts,
+    ...(message.format ? { format: message.format } : {}),
+    ...(message.fallback ? { fallback: message.fallback } : {}),
+  };
+}
 
-  const error = response.error ?? `HTTP ${response.status}`;
-  if (deps.settings.retries <= 0) return { kind: 'failed', status: response.status, error };
-  if (attempt > deps.settings.retries) {
-    await deps.queue.park({ ...message, deliveryId }, `${attempt} attempts failed; last: ${error}`);
-    return { kind: 'failed', status: response.status, error, parked: true };
-  }
-  const retryInSeconds = Math.min(MAX_DELAY_SECONDS, deps.settings.retryBaseSeconds * 2 ** (attempt - 1));
-  await deps.queue.enqueue([{ ...message, deliveryId, attempt: attempt + 1 }], retryInSeconds);
-  return { kind: 'failed', status: response.status, error, retryInSeconds };
+/**
+ * A delivery to a handler switched off for the application (docs/delivery.md "Dead handlers"):
+ * nothing is POSTed; it falls back when the binding asked for it, else it is dropped. Either
+ * way the attempt log says so.
+ */
+async function notSent(deps: DeliveryDeps, message: DeliveryMessage, off: SwitchOff, now: number): Promise<DeliveryOutcome> {
+  const deliveryId = message.deliveryId ?? newDeliveryId();
+  const attempt = message.attempt ?? 1;
+  const fallsBack = canFallBack(deps, message);
+  const error = `handler switched off: ${off.reason}`;
+  await deps.log.recordAttempt({ ...attemptRow(message, deliveryId, attempt, fallsBack ? 'fallback' : 'dropped'), status: 0, latencyMs: 0, ok: false, error, at: now });
+  if (!fallsBack) return { kind: 'dropped', reason: error };
+  await fallBack(deps.fallback!, message, { deliveryId, error, attempts: attempt }, now);
+  return { kind: 'dropped', reason: error, fellBack: true };
 }

@@ -4,7 +4,8 @@ import { deliveryFor } from '../domain/delivery';
 import { errors } from '../domain/errors';
 import { messageIdOf } from '../domain/journal';
 import type { Binding, QueueKey } from '../domain/model';
-import { considerNotifications, type ApplicationChange, type NotificationDeps } from './offline-notification';
+import { journalQueues } from './journal-writes';
+import { considerNotifications, type NotificationDeps } from './offline-notification';
 import type { BindingStore, DeliveryMessage, DeliveryQueue, JournalStore, JournalWrite, RegistryStore } from '../domain/ports';
 
 export interface PublishedEvent {
@@ -115,16 +116,14 @@ export async function publish(deps: PublishDeps, request: PublishRequest, now: n
     throw errors.argument('EVENTS', `These events fan out to ${fanOut} deliveries and journal writes, more than the ${maxFanOut} one request may make: send fewer events per request`);
   }
 
-  let created = 0;
-  let merged = superseded;
-  const changes = new Map<string, ApplicationChange>();
-  await forEachLimited([...queues.values()], 4, async ({ queue, writes, userId }) => {
-    const result = await deps.journal.write(queue, [...writes.values()], now);
-    created += result.created;
-    merged += result.merged;
-    const [first] = writes.values();
-    if (first && !changes.has(queue.clientId)) changes.set(queue.clientId, { change: { event: first.eventName, type: result.created > 0 ? 'add' : 'update' }, userId });
-  });
+  const journaled = await journalQueues(
+    deps.journal,
+    [...queues.values()].map(({ queue, writes, userId }) => ({ queue, writes: [...writes.values()], userId })),
+    now,
+  );
+  const created = journaled.created;
+  const merged = superseded + journaled.merged;
+  const changes = journaled.changes;
   if (deliveries.length > 0) await deps.deliveries.enqueue(deliveries);
   const notifications = await considerNotifications(deps, request.memberId, changes, now);
 

@@ -17,6 +17,7 @@ export const deliveryMessage = z.object({
   data: z.unknown(),
   ts: z.number().int(),
   format: z.enum(['form', 'json']).optional(),
+  fallback: z.object({ connector: z.string() }).optional(),
   attempt: z.number().int().positive().optional(),
   deliveryId: z.string().min(1).optional(),
   uninstalled: z.object({ domain: z.string(), applicationToken: z.string(), status: z.string(), signingSecret: z.string() }).optional(),

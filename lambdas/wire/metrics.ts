@@ -21,10 +21,16 @@ export function recordPublish(events: number, result: { deliveries_queued: numbe
 }
 
 /** Each delivery attempt's outcome (docs/delivery.md), and the handler's latency when one answered. */
-export function recordDelivery(outcome: { kind: string; latencyMs?: number }): void {
+export function recordDelivery(outcome: { kind: string; latencyMs?: number; fellBack?: true }): void {
   const name = { delivered: 'DeliveriesSucceeded', failed: 'DeliveriesFailed', deferred: 'DeliveriesDeferred', dropped: 'DeliveriesDropped' }[outcome.kind] ?? 'DeliveriesOther';
   metrics.addMetric(name, MetricUnit.Count, 1);
+  if (outcome.fellBack) metrics.addMetric('DeliveriesFellBack', MetricUnit.Count, 1);
   if (outcome.latencyMs !== undefined) metrics.addMetric('DeliveryLatency', MetricUnit.Milliseconds, outcome.latencyMs);
+}
+
+/** A handler switched off for an application (docs/delivery.md "Dead handlers"); the log line names it. */
+export function recordSwitchOff(): void {
+  metrics.addMetric('HandlersSwitchedOff', MetricUnit.Count, 1);
 }
 
 /** A delivery record the worker could not process: malformed (poison), or the service failed (it comes back from SQS). */

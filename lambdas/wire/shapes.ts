@@ -1,6 +1,9 @@
 import * as z from 'zod';
 import { formatTimestamp } from '../domain/journal';
+import { statusOf } from '../domain/delivery-history';
+import type { SwitchOff } from '../domain/handler-health';
 import type { Binding, JournalRecord } from '../domain/model';
+import type { DeliveryAttempt } from '../domain/ports';
 import type { QueueFigures } from '../usecases/offline';
 
 /**
@@ -45,12 +48,59 @@ export function wireListedRecord(record: JournalRecord): z.input<typeof listedRe
   return { ...wireRecord(record), PROCESS_ID: record.processId, ERROR: record.error ? '1' : '0' };
 }
 
-export const onlineBinding = /* @__PURE__ */ z.strictObject({ event: z.string(), handler: z.string(), auth_type: z.string(), offline: z.literal(0) });
+/** Beyond Bitrix24: a handler switched off for the application (docs/delivery.md "Dead handlers"). */
+export const SWITCHED_OFF = /* @__PURE__ */ z.strictObject({ since: z.string().describe('ISO 8601 with offset'), reason: z.string() });
+
+export const onlineBinding = /* @__PURE__ */ z.strictObject({
+  event: z.string(),
+  handler: z.string(),
+  auth_type: z.string(),
+  offline: z.literal(0),
+  fallback: z.literal('offline').optional().describe('Beyond Bitrix24: bound with options[fallback]=offline'),
+  switched_off: SWITCHED_OFF.optional().describe('Beyond Bitrix24: the handler is switched off for this application (event.delivery.enable or binding again switches it on)'),
+});
 export const offlineBinding = /* @__PURE__ */ z.strictObject({ event: z.string(), connector_id: z.string(), offline: z.literal(1) });
 
-/** A binding as `event.get` lists it. */
-export function wireBinding(b: Binding): z.input<typeof onlineBinding> | z.input<typeof offlineBinding> {
-  return b.offline ? { event: b.event, connector_id: b.connector, offline: 1 } : { event: b.event, handler: b.handler, auth_type: String(b.userId), offline: 0 };
+/** A binding as `event.get` lists it, with its fallback and switch-off when it has them. */
+export function wireBinding(b: Binding, off?: SwitchOff): z.input<typeof onlineBinding> | z.input<typeof offlineBinding> {
+  if (b.offline) return { event: b.event, connector_id: b.connector, offline: 1 };
+  return {
+    event: b.event,
+    handler: b.handler,
+    auth_type: String(b.userId),
+    offline: 0,
+    ...(b.options.fallback ? { fallback: b.options.fallback } : {}),
+    ...(off ? { switched_off: { since: formatTimestamp(off.at), reason: off.reason } } : {}),
+  };
+}
+
+/** One attempt as `event.delivery.list` shows it (docs/delivery.md "Delivery history"). */
+export const deliveryRow = /* @__PURE__ */ z.strictObject({
+  ID: z.string().describe('The delivery id: the Standard Webhooks webhook-id header, the same for every attempt and resend'),
+  EVENT_NAME: z.string(),
+  EVENT_HANDLER_ID: z.string().describe('The binding (event_handler_id)'),
+  HANDLER: z.string(),
+  ATTEMPT: z.number().int().min(1),
+  STATUS: z.enum(['delivered', 'deferred', 'failed', 'fallback', 'dropped']),
+  HTTP_STATUS: z.number().int().min(0).describe('0 when there was no answer (refused, timed out, not sent)'),
+  ERROR: z.string().describe('"" when delivered'),
+  LATENCY_MS: z.number().int().min(0),
+  DATE_CREATE: z.string().describe('When the attempt was made, ISO 8601 with offset'),
+});
+
+export function wireAttempt(a: DeliveryAttempt): z.input<typeof deliveryRow> {
+  return {
+    ID: a.deliveryId,
+    EVENT_NAME: a.event,
+    EVENT_HANDLER_ID: String(a.bindingId),
+    HANDLER: a.handler,
+    ATTEMPT: a.attempt,
+    STATUS: statusOf(a),
+    HTTP_STATUS: a.status,
+    ERROR: a.error ?? '',
+    LATENCY_MS: Math.max(0, Math.round(a.latencyMs)),
+    DATE_CREATE: formatTimestamp(a.at),
+  };
 }
 
 /** A map keyed like `batch`'s `cmd` (or a list); an empty map is written as []. */

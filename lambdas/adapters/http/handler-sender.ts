@@ -68,7 +68,13 @@ export class HttpHandlerSender implements HandlerSender {
         res.on('close', () => {
           const status = res.statusCode ?? 0;
           const ok = status >= 200 && status < 300;
-          finish({ status, latencyMs: elapsed(), ...(ok ? {} : { error: status >= 300 && status < 400 ? `redirect to ${res.headers.location ?? '?'} not followed` : `HTTP ${status}` }) });
+          const retryAfterSeconds = status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after'], Date.now()) : undefined;
+          finish({
+            status,
+            latencyMs: elapsed(),
+            ...(ok ? {} : { error: status >= 300 && status < 400 ? `redirect to ${res.headers.location ?? '?'} not followed` : `HTTP ${status}` }),
+            ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+          });
         });
       });
       req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
@@ -95,4 +101,14 @@ export class HttpHandlerSender implements HandlerSender {
       });
     }) as LookupFunction;
   }
+}
+
+/** `Retry-After` as seconds from `now`: delta-seconds or an HTTP date (RFC 9110 10.2.3); undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d{1,10}$/.test(text)) return Number(text);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now) / 1000));
 }

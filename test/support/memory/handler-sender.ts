@@ -8,7 +8,7 @@ export interface SentRequest {
 }
 
 /** How the fake handler answers one POST: an HTTP status after some latency, or no answer in time. */
-export type Answer = { status: number; latencyMs?: number } | { timeout: true } | { refused: string };
+export type Answer = { status: number; latencyMs?: number; retryAfter?: number } | { timeout: true } | { refused: string };
 
 /**
  * HandlerSender in memory: records every POST and answers from a script, per URL or for all.
@@ -16,7 +16,7 @@ export type Answer = { status: number; latencyMs?: number } | { timeout: true } 
  * (or the redirect) as the error of a non-2xx answer, status 0 with `timed out after … ms` and
  * the full timeout as latency when the handler does not answer in time, status 0 with
  * `refused: …` when the address guard refuses, and `bad handler URL` for a URL that is not
- * http(s). Nothing is sent over the network.
+ * http(s), and a 429's or 503's `Retry-After` (seconds). Nothing is sent over the network.
  */
 export class MemoryHandlerSender implements HandlerSender {
   readonly sent: SentRequest[] = [];
@@ -52,6 +52,8 @@ export class MemoryHandlerSender implements HandlerSender {
     if ('timeout' in answer || latencyMs > timeoutMs) return { status: 0, latencyMs: timeoutMs, error: `timed out after ${timeoutMs} ms` };
     const ok = answer.status >= 200 && answer.status < 300;
     if (ok) return { status: answer.status, latencyMs };
-    return { status: answer.status, latencyMs, error: answer.status >= 300 && answer.status < 400 ? 'redirect to ? not followed' : `HTTP ${answer.status}` };
+    // Retry-After is read on 429 and 503 only, as the adapter reads it.
+    const retryAfter = (answer.status === 429 || answer.status === 503) && answer.retryAfter !== undefined ? { retryAfterSeconds: answer.retryAfter } : {};
+    return { status: answer.status, latencyMs, error: answer.status >= 300 && answer.status < 400 ? 'redirect to ? not followed' : `HTTP ${answer.status}`, ...retryAfter };
   }
 }

@@ -198,7 +198,7 @@ describe('unbindMatcher (event.unbind rules)', () => {
 
 describe('visibleBindings and their wire rows (event.get)', () => {
   it('prints online and offline bindings as Bitrix does', () => {
-    const rows = visibleBindings(caller(), [binding({ userId: 15 }), binding({ offline: true, handler: '', connector: 'sync' })]).map(wireBinding);
+    const rows = visibleBindings(caller(), [binding({ userId: 15 }), binding({ offline: true, handler: '', connector: 'sync' })]).map((b) => wireBinding(b));
     expect(rows).toEqual([
       { event: 'ONCRMDEALADD', handler: 'https://hooks.example.com/h', auth_type: '15', offline: 0 },
       { event: 'ONCRMDEALADD', connector_id: 'sync', offline: 1 },
@@ -206,7 +206,7 @@ describe('visibleBindings and their wire rows (event.get)', () => {
   });
 
   it('shows a non-administrator only his own bindings', () => {
-    const rows = visibleBindings(caller({ admin: false }), [binding({ userId: 7 }), binding({ userId: 0 }), binding({ offline: true })]).map(wireBinding);
+    const rows = visibleBindings(caller({ admin: false }), [binding({ userId: 7 }), binding({ userId: 0 }), binding({ offline: true })]).map((b) => wireBinding(b));
     expect(rows).toEqual([{ event: 'ONCRMDEALADD', handler: 'https://hooks.example.com/h', auth_type: '7', offline: 0 }]);
   });
 });
