@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { bindingStore, deliveryLog, journalStore, registryStore } from '../composition';
+import { bindingStore, deliveryLog, deliveryQueue, journalStore, registryStore } from '../composition';
 import { config, type Config } from '../config';
 import { CLIENT_ID, MEMBER_ID } from '../domain/credentials';
 import { BitrixError, errors } from '../domain/errors';
@@ -18,7 +18,10 @@ import {
   type ConsoleDeps,
   type ConsoleScope,
 } from '../usecases/console';
+import type { Caller } from '../domain/model';
+import { enableHandler, listDeliveries, resendDeliveries } from '../usecases/delivery-history';
 import { logger } from '../wire/logger';
+import { wireAttempt } from '../wire/shapes';
 import { errorResponse, toBitrixError, WireError } from '../wire/response';
 
 /**
@@ -115,7 +118,6 @@ function param(event: APIGatewayProxyEventV2, name: string, pattern: RegExp, wha
   return value;
 }
 
-const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 function deps(cfg: Config): ConsoleDeps {
   return { registry: registryStore(cfg), bindings: bindingStore(cfg), journal: journalStore(cfg), deliveryLog: deliveryLog(cfg) };
@@ -165,6 +167,7 @@ async function route(event: APIGatewayProxyEventV2, cfg: Config, now: number): P
   if (!scope) throw unauthorized();
   if (method !== 'GET') {
     checkSameOrigin(event);
+    if (method === 'POST' && (path === 'api/resend' || path === 'api/enable')) return json(200, { result: await act(path.slice('api/'.length), bodyOf(event), scope, cfg, now) });
     throw new WireError(404, 'NOT_FOUND', `No console endpoint ${method} /console/${path}`);
   }
   return json(200, { result: await read(path.slice('api/'.length), event, scope, cfg, now) });
@@ -195,16 +198,62 @@ async function read(name: string, event: APIGatewayProxyEventV2, scope: ConsoleS
     case 'queues':
       return listQueueViews(d.journal, await installations());
     case 'deliveries': {
-      const event_ = param(event, 'event', EVENT_NAME, 'an event name');
-      const status = param(event, 'status', /^(ok|failed)$/, 'ok or failed') as 'ok' | 'failed' | undefined;
-      const limitRaw = param(event, 'limit', /^[0-9]{1,4}$/, 'a number from 1 to 1000');
-      const limit = limitRaw === undefined ? 200 : Number(limitRaw);
-      if (limit < 1 || limit > 1000) throw errors.argument('LIMIT', 'limit must be a number from 1 to 1000');
-      return listDeliveryAttempts(d.deliveryLog, await installations(), { ...(event_ ? { event: event_ } : {}), ...(status ? { status } : {}), limit });
+      // One application's history, through event.delivery.list's use case, as its administrator would see it.
+      const caller = await callerOf(d, scope, memberId, clientId);
+      const filter = historyFilter(event.queryStringParameters ?? {});
+      const startRaw = param(event, 'start', /^[0-9]{1,5}$/, 'an offset from 0 to 10000');
+      const page = await listDeliveries({ log: d.deliveryLog, bindings: d.bindings }, caller, { filter, start: startRaw === undefined ? 0 : Number(startRaw) });
+      return { items: page.attempts.map((a) => ({ ...wireAttempt(a), PAYLOAD: a.data ?? null })), total: page.total ?? 0, next: page.next ?? null };
     }
+    case 'recent':
+      return listDeliveryAttempts(d.deliveryLog, await installations(), { limit: 50 });
     default:
       throw new WireError(404, 'NOT_FOUND', `No console endpoint GET /console/api/${name}`);
   }
+}
+
+/** The filter of event.delivery.list from the page's query (status, event, from/to as ISO dates). */
+function historyFilter(q: Record<string, string | undefined>): Record<string, string> {
+  const filter: Record<string, string> = {};
+  if (q.status) filter.STATUS = q.status;
+  if (q.event) filter.EVENT_NAME = q.event;
+  if (q.from) filter['>=DATE_CREATE'] = q.from;
+  if (q.to) filter['<DATE_CREATE'] = q.to;
+  return filter;
+}
+
+/** The application the request names (an operator's choice; an application link's own), as its administrator. */
+async function callerOf(d: ConsoleDeps, scope: ConsoleScope, memberId: string | undefined, clientId: string | undefined): Promise<Caller> {
+  if (scope.role === 'operator' && (!memberId || !clientId)) throw errors.argumentEmpty(memberId ? 'client_id' : 'member_id');
+  const [installation] = await visibleInstallations(d.registry, scope, memberId, clientId);
+  if (!installation) throw errors.argument('CLIENT_ID', 'No such application on this portal');
+  return { memberId: installation.memberId, clientId: installation.clientId, userId: installation.installerUserId, admin: true, installation, credentialKind: 'access' };
+}
+
+function bodyId(body: Record<string, unknown>, name: string, pattern: RegExp): string | undefined {
+  const value = body[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !pattern.test(value)) throw errors.argument(name.toUpperCase(), `${name} has a wrong format`);
+  return value;
+}
+
+/** Resend (by ids or the page's filter) and re-enable, through event.delivery.resend / .enable's use cases. */
+async function act(name: string, body: Record<string, unknown>, scope: ConsoleScope, cfg: Config, now: number): Promise<unknown> {
+  const d = deps(cfg);
+  const caller = await callerOf(d, scope, bodyId(body, 'member_id', MEMBER_ID), bodyId(body, 'client_id', CLIENT_ID));
+  if (name === 'enable') {
+    if (typeof body.handler !== 'string') throw errors.argumentEmpty('handler');
+    return { switched_on: await enableHandler({ log: d.deliveryLog, bindings: d.bindings }, caller, body.handler, now) };
+  }
+  const ids = body.ids;
+  if (ids !== undefined && (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string'))) throw errors.argument('IDS', 'ids must be a list of delivery ids');
+  const filter = body.filter;
+  if (filter !== undefined && (typeof filter !== 'object' || filter === null || Array.isArray(filter))) throw errors.argument('FILTER', 'filter must be an object');
+  const resendDeps = { log: d.deliveryLog, bindings: d.bindings, queue: deliveryQueue(cfg), retentionMs: cfg.ATTEMPT_RETENTION_DAYS * 86_400_000 };
+  return resendDeliveries(resendDeps, caller, {
+    ...(ids ? { ids: ids as string[] } : {}),
+    ...(filter ? { filter: historyFilter(filter as Record<string, string | undefined>) } : {}),
+  }, now);
 }
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {

@@ -1,6 +1,7 @@
 import { hashSecret, newToken } from '../domain/credentials';
 import { errors } from '../domain/errors';
-import type { HandlerHealth } from '../domain/handler-health';
+import { idTime } from '../domain/ids';
+import { switchedOff, type HandlerHealth, type SwitchOff } from '../domain/handler-health';
 import type { Credential, Installation } from '../domain/model';
 import type { BindingStore, DeliveryAttempt, DeliveryLog, JournalStore, RegistryStore } from '../domain/ports';
 
@@ -114,7 +115,9 @@ export interface BindingView {
   offline: boolean;
   handler: string;
   connector: string;
-  health?: HandlerHealth & { state: 'healthy' | 'slow' | 'failing' };
+  health?: { latencyMs: number; failures: number; state: 'healthy' | 'slow' | 'failing' };
+  /** Switched off for this application (docs/delivery.md "Dead handlers"): event.delivery.enable switches it on. */
+  switchedOff?: SwitchOff;
 }
 
 export async function listBindingViews(deps: ConsoleDeps, installations: Installation[]): Promise<BindingView[]> {
@@ -123,12 +126,24 @@ export async function listBindingViews(deps: ConsoleDeps, installations: Install
   for (const installation of installations) {
     for (const b of await deps.bindings.listByApplication(installation.memberId, installation.clientId)) {
       let health: BindingView['health'];
+      let off: SwitchOff | undefined;
       if (!b.offline && b.handler) {
         if (!healthOf.has(b.handler)) healthOf.set(b.handler, deps.deliveryLog.getHealth(b.handler));
         const h = await healthOf.get(b.handler)!;
-        health = { ...h, state: h.failures > 0 ? 'failing' : h.latencyMs > 2000 ? 'slow' : 'healthy' };
+        health = { latencyMs: h.latencyMs, failures: h.failures, state: h.failures > 0 ? 'failing' : h.latencyMs > 2000 ? 'slow' : 'healthy' };
+        off = switchedOff(h, b.memberId, b.clientId);
       }
-      out.push({ memberId: b.memberId, clientId: b.clientId, id: b.id, event: b.event, offline: b.offline, handler: b.handler, connector: b.connector, ...(health ? { health } : {}) });
+      out.push({
+        memberId: b.memberId,
+        clientId: b.clientId,
+        id: b.id,
+        event: b.event,
+        offline: b.offline,
+        handler: b.handler,
+        connector: b.connector,
+        ...(health ? { health } : {}),
+        ...(off ? { switchedOff: off } : {}),
+      });
     }
   }
   return out;
@@ -141,7 +156,8 @@ export interface QueueView {
   pending: number;
   exact: boolean;
   errors: number;
-  oldestId?: number;
+  /** Unix ms of the oldest pending record (its ID's allocation time). */
+  oldestAt?: number;
 }
 
 const FIGURE_CAP = 10_000;
@@ -154,7 +170,7 @@ export async function listQueueViews(journal: JournalStore, installations: Insta
       const queue = { memberId: i.memberId, clientId: i.clientId, connector };
       const [normal, failed] = await Promise.all([journal.pendingFigures(queue, false, FIGURE_CAP), journal.pendingFigures(queue, true, FIGURE_CAP)]);
       if (normal.pending === 0 && failed.pending === 0 && connector !== '') continue;
-      out.push({ ...queue, pending: normal.pending, exact: normal.exact && failed.exact, errors: failed.pending, ...(normal.oldestId !== undefined ? { oldestId: normal.oldestId } : {}) });
+      out.push({ ...queue, pending: normal.pending, exact: normal.exact && failed.exact, errors: failed.pending, ...(normal.oldestId !== undefined ? { oldestAt: idTime(normal.oldestId) } : {}) });
     }
   }
   return out;
@@ -186,7 +202,7 @@ export interface Overview {
   /** Attempts per 10-minute bucket over the last day, oldest first: [bucket start ms, ok, failed]. */
   series: [number, number, number][];
   latency: { p50: number; p99: number; samples: number };
-  backlog: { pending: number; exact: boolean; oldestId?: number; queues: number };
+  backlog: { pending: number; exact: boolean; oldestAt?: number; queues: number };
   installations: number;
   portals: number;
 }
@@ -217,7 +233,7 @@ export async function overview(deps: ConsoleDeps, installations: Installation[],
   }
   latencies.sort((x, y) => x - y);
   const queues = await listQueueViews(deps.journal, installations);
-  const oldest = queues.map((q) => q.oldestId).filter((id): id is number => id !== undefined);
+  const oldest = queues.map((q) => q.oldestAt).filter((at): at is number => at !== undefined);
   return {
     deliveries: result,
     series,
@@ -225,7 +241,7 @@ export async function overview(deps: ConsoleDeps, installations: Installation[],
     backlog: {
       pending: queues.reduce((s, q) => s + q.pending, 0),
       exact: queues.every((q) => q.exact),
-      ...(oldest.length > 0 ? { oldestId: Math.min(...oldest) } : {}),
+      ...(oldest.length > 0 ? { oldestAt: Math.min(...oldest) } : {}),
       queues: queues.filter((q) => q.pending > 0).length,
     },
     installations: installations.length,
