@@ -393,4 +393,6 @@ function App() {
   );
 }
 
-render(h(App), document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = ''; // the static "Loading" line
+render(h(App), root);

@@ -12,6 +12,8 @@ export interface ServiceFunctionProps {
   environment: Record<string, string>;
   timeout?: Duration;
   memorySize?: number;
+  /** Shell commands run after esbuild, given its input and output directories (files the bundle reads at run time). */
+  afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
 
 /**
@@ -75,6 +77,9 @@ export class ServiceFunction extends NodejsFunction {
         externalModules: [...BUNDLING.external],
         format: OutputFormat.CJS,
         bundleAwsSDK: true,
+        ...(props.afterBundling
+          ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: props.afterBundling } }
+          : {}),
       },
     });
   }
