@@ -4,10 +4,12 @@ import { bindingStore, deliveryLog, deliveryQueue, dynamoClient, eventCatalog, j
 import { parseConfig, type Config } from '../lambdas/config';
 import { CLIENT_ID, MEMBER_ID } from '../lambdas/domain/credentials';
 import { BitrixError } from '../lambdas/domain/errors';
-import type { AppStatus } from '../lambdas/domain/model';
+import { parseHistoryFilter } from '../lambdas/domain/delivery-history';
+import type { AppStatus, Caller } from '../lambdas/domain/model';
 import type { DeliveryAttempt, DeliveryLog } from '../lambdas/domain/ports';
 import { install, listInstallations, uninstall, type InstallationDeps } from '../lambdas/usecases/installations';
 import type { EventCatalog } from '../lambdas/domain/catalog';
+import { resendDeliveries } from '../lambdas/usecases/delivery-history';
 import { addWebhook, listWebhooks, removeWebhook } from '../lambdas/usecases/webhooks';
 import { createApplicationLink, createOperatorCredential, revokeOperatorCredential } from '../lambdas/usecases/console';
 
@@ -40,8 +42,15 @@ Commands:
              Outgoing webhooks: a URL subscribed to a portal's events without an application;
              deliveries carry no tokens (docs/delivery.md, "Outgoing webhooks").
   deliveries --member-id <32 hex> --client-id <id> [--limit <n>]
+             [--status delivered|deferred|failed|fallback|dropped]... [--event <EVENT>]
+             [--handler <url>] [--since <ISO date>] [--before <ISO date>]
              The application's latest online delivery attempts, newest first (status,
-             latency, error), kept for ATTEMPT_RETENTION_DAYS.
+             latency, error), kept for ATTEMPT_RETENTION_DAYS (as event.delivery.list).
+  resend     --member-id <32 hex> --client-id <id> (--id <msg_…>... | the filters of deliveries)
+             Queues those deliveries again with their original payload and webhook-id (as
+             event.delivery.resend, for any application) and prints {"count": n}.
+  enable     --member-id <32 hex> --client-id <id> --handler <url>
+             Switches a switched-off handler back on for the application (as event.delivery.enable).
   console operator [--revoke <credential>]
              Creates an operator credential for the web console (printed once, stored hashed),
              or revokes one (docs/console.md).
@@ -67,7 +76,7 @@ starts DynamoDB Local on that directory for the command and says so on stderr.
 const NO_DELIVERIES_TABLE = '-';
 
 interface Target {
-  deps: InstallationDeps & { deliveryLog: DeliveryLog; catalog: EventCatalog; deliveriesTable: string };
+  deps: InstallationDeps & { deliveryLog: DeliveryLog; catalog: EventCatalog; deliveriesTable: string; retentionMs: number };
   close(): Promise<void>;
 }
 
@@ -87,6 +96,7 @@ function targetPorts(env: NodeJS.ProcessEnv, queueKnown: boolean): { deps: Targe
       journal: journalStore(cfg),
       deliveryLog: deliveryLog(cfg),
       deliveriesTable: cfg.TABLE_DELIVERIES,
+      retentionMs: cfg.ATTEMPT_RETENTION_DAYS * 86_400_000,
       catalog: eventCatalog(cfg),
       ...tokenSettings(cfg),
       ...(queueKnown ? { deliveries: deliveryQueue(cfg) } : {}),
@@ -218,6 +228,10 @@ const OPTIONS = {
   handler: { type: 'string' },
   'webhook-id': { type: 'string' },
   limit: { type: 'string' },
+  id: { type: 'string', multiple: true },
+  since: { type: 'string' },
+  before: { type: 'string' },
+  outcome: { type: 'string', multiple: true },
   revoke: { type: 'string' },
   ttl: { type: 'string' },
   region: { type: 'string' },
@@ -303,19 +317,36 @@ async function main(argv: string[]): Promise<void> {
     } else {
       fail(`webhook needs add, list or remove${action ? `, not ${action}` : ''}`);
     }
-  } else if (command === 'deliveries') {
+  } else if (command === 'deliveries' || command === 'resend' || command === 'enable') {
     const memberId = required(values, 'member-id', MEMBER_ID);
     const clientId = required(values, 'client-id', CLIENT_ID);
     const limit = Number(values.limit ?? 20);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail('--limit must be an integer from 1 to 1000');
+    // The filters of event.delivery.list, checked by the same code (a wrong one is refused before any read).
+    const statuses = [...(values.outcome ?? []), ...(values.status !== undefined ? [values.status] : [])];
+    const asked = Object.fromEntries(
+      Object.entries({ STATUS: statuses.length > 0 ? statuses : undefined, EVENT_NAME: values.event?.[0], HANDLER: command === 'enable' ? undefined : values.handler, '>=DATE_CREATE': values.since, '<DATE_CREATE': values.before }).filter(([, v]) => v !== undefined),
+    );
+    const filter = parseHistoryFilter(asked);
+    if (command === 'enable' && !values.handler) fail('--handler is required');
+    if (command === 'resend' && (values.id?.length ?? 0) === 0 && Object.keys(filter).length === 0) fail('resend needs --id or at least one filter (--status, --since, …)');
     run = async (deps) => {
       if (deps.deliveriesTable === NO_DELIVERIES_TABLE) fail('--deliveries-table (or TABLE_DELIVERIES) is required for a deployed stack');
       // An empty list must mean "no attempts", not "wrong portal or application".
       if (!(await deps.registry.getPortal(memberId))) throw new NotFound(`Portal ${memberId} is not installed here (npm run -s admin -- list shows the installations)`);
-      if (!(await deps.registry.getInstallation(memberId, clientId))) {
+      const installation = await deps.registry.getInstallation(memberId, clientId);
+      if (!installation) {
         throw new NotFound(`Application ${clientId} is not installed on portal ${memberId} (npm run -s admin -- list --member-id ${memberId} shows its applications)`);
       }
-      return (await deps.deliveryLog.listAttempts(memberId, clientId, limit)).map((a: DeliveryAttempt) => ({ ...a, at: new Date(a.at).toISOString() }));
+      if (command === 'enable') return { enabled: true, was_off: await deps.deliveryLog.switchOn(values.handler!, memberId, clientId, Date.now()) };
+      if (command === 'resend') {
+        if (!deps.deliveries) fail('--delivery-queue-url (or DELIVERY_QUEUE_URL) is required to resend');
+        // The operator acts as the application's administrator: every delivery of the application.
+        const operator: Caller = { memberId, clientId, userId: 0, admin: true, installation, credentialKind: 'webhook' };
+        const request = values.id?.length ? { ids: values.id } : { filter: asked };
+        return resendDeliveries({ log: deps.deliveryLog, bindings: deps.bindings, queue: deps.deliveries, retentionMs: deps.retentionMs }, operator, request, Date.now());
+      }
+      return (await deps.deliveryLog.listAttempts(memberId, clientId, limit, filter)).map((a: DeliveryAttempt) => ({ ...a, at: new Date(a.at).toISOString() }));
     };
   } else if (command === 'console') {
     const action = positionals[1];
@@ -339,7 +370,7 @@ async function main(argv: string[]): Promise<void> {
       fail(`console needs operator or link${action ? `, not ${action}` : ''}`);
     }
   } else {
-    fail(`unknown command ${command} (commands: install, uninstall, list, webhook, deliveries, console, help)`);
+    fail(`unknown command ${command} (commands: install, uninstall, list, webhook, deliveries, resend, enable, console, help)`);
   }
 
   const target = await openTarget(values);

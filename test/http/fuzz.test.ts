@@ -24,14 +24,14 @@ afterAll(() => server.close());
 const METHODS = [...restMethods().map((m) => m.name), 'event.nope', 'EVENT.GET', 'batch.json', 'user.current'];
 const NAMES = ['event', 'handler', 'auth_type', 'event_type', 'auth_connector', 'options', 'filter', 'order', 'limit', 'clear', 'process_id', 'error', 'id', 'message_id', 'start', 'cmd', 'halt', 'scope', 'full', '__proto__', 'constructor', 'EVENT', 'Filter'];
 
-const key = fc.oneof(fc.constantFrom(...NAMES), fc.string({ maxLength: 12 }), fc.constantFrom('>=ID', '!EVENT_NAME', '<TIMESTAMP_X', 'PROCESS_ID', 'ID', 'MESSAGE_ID', 'ERROR'));
+const key = fc.oneof(fc.constantFrom(...NAMES), fc.string({ maxLength: 12 }), fc.constantFrom('>=ID', '!EVENT_NAME', '<TIMESTAMP_X', 'PROCESS_ID', 'ID', 'MESSAGE_ID', 'ERROR', 'STATUS', 'HANDLER', '>=DATE_CREATE', '<DATE_CREATE', '>DATE_CREATE'));
 const scalar = fc.oneof(
   fc.integer({ min: -5, max: 2000 }),
   fc.double({ noNaN: false }),
   fc.boolean(),
   fc.constant(null),
   fc.string({ maxLength: 40 }),
-  fc.constantFrom('0', '1', 'Y', 'offline', 'ONCRMDEALUPDATE', 'https://a.example.com/h', 'http://127.0.0.1/x', 'ftp://x', 'event.get', 'event.offline.get?clear=0', '$result[a][0]', 'DESC', 'ASC', ''),
+  fc.constantFrom('0', '1', 'Y', 'offline', 'ONCRMDEALUPDATE', 'https://a.example.com/h', 'http://127.0.0.1/x', 'ftp://x', 'event.get', 'event.offline.get?clear=0', '$result[a][0]', 'DESC', 'ASC', '', 'failed', 'fallback', 'dropped', '2026-01-01T00:00:00Z', 'msg_00000000-0000-4000-8000-000000000001'),
   fc.string({ minLength: 3000, maxLength: 5000 }),
 );
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({

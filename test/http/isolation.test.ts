@@ -76,6 +76,52 @@ describe('tenant isolation', () => {
     expect((reread.body.result as { events: { ID: string }[] }).events.map((e) => e.ID)).toEqual(theirEvents.map((e) => e.ID));
   });
 
+  it('event.delivery.list, resend and enable never show or touch another application’s or portal’s deliveries', async () => {
+    const a = await installUser();
+    const neighbour = await installUser({ memberId: a.memberId }); // same portal, another application
+    const stranger = await installUser(); // another portal
+    const row = (user: InstalledUser, n: number) => ({
+      memberId: user.memberId,
+      clientId: user.clientId,
+      bindingId: 1,
+      event: 'ONCRMDEALADD',
+      handler: `https://h${n}.example.com/h`,
+      deliveryId: `msg_00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+      attempt: 1,
+      status: 500,
+      latencyMs: 3,
+      ok: false,
+      error: 'HTTP 500',
+      at: Date.now() - 1000,
+      outcome: 'failed' as const,
+      userId: 0,
+      data: { FIELDS: { ID: n } },
+      ts: Math.floor(Date.now() / 1000),
+    });
+    await wiring().deliveryLog.recordAttempt(row(neighbour, 1));
+    await wiring().deliveryLog.recordAttempt(row(stranger, 2));
+    const theirIds = [row(neighbour, 1).deliveryId, row(stranger, 2).deliveryId];
+    const foreign = { member_id: stranger.memberId, client_id: stranger.clientId, MEMBER_ID: stranger.memberId };
+
+    for (const params of [{}, foreign, { filter: { STATUS: 'failed' }, ...foreign }, { filter: { HANDLER: 'https://h2.example.com/h' } }, { start: 0, filter: { EVENT_NAME: 'ONCRMDEALADD' } }]) {
+      const list = await rest(a, 'event.delivery.list', params);
+      expect([list.status, list.body.result, list.body.total]).toEqual([200, [], 0]);
+    }
+    for (const params of [{ id: theirIds[0] }, { id: theirIds[1], ...foreign }, { id: theirIds }]) {
+      const resend = await rest(a, 'event.delivery.resend', params);
+      expect([resend.status, resend.body.error]).toEqual([400, 'ERROR_ARGUMENT']);
+    }
+    for (const params of [{ filter: { STATUS: 'failed' } }, { filter: { STATUS: ['failed', 'dropped'], '>=DATE_CREATE': '2020-01-01T00:00:00Z' }, ...foreign }]) {
+      const resend = await rest(a, 'event.delivery.resend', params);
+      expect([resend.status, resend.body.result]).toEqual([200, { count: 0 }]);
+    }
+    const enable = await rest(a, 'event.delivery.enable', { handler: 'https://h2.example.com/h', ...foreign });
+    expect([enable.status, enable.body.error]).toEqual([400, 'ERROR_ARGUMENT']);
+    // Their owners still see exactly their own.
+    const theirs = await rest(stranger, 'event.delivery.list', {});
+    expect((theirs.body.result as { ID: string }[]).map((r) => r.ID)).toEqual([theirIds[1]]);
+  });
+
   it('a webhook path and an access token of two tenants in one request: the path decides, alone', async () => {
     const a = await installUser();
     const b = await installUser();
