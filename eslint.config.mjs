@@ -24,6 +24,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The web console's browser modules (docs/console.md): standard browser globals only.
+    files: ['console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['document', 'location', 'fetch', 'URLSearchParams', 'FormData', 'addEventListener', 'removeEventListener'].map((g) => [g, 'readonly'])),
+    },
+  },
   layer(
     ['lambdas/domain/**/*.ts'],
     [...AWS, 'qs', '**/usecases/*', '**/wire/*', '**/adapters/*', '**/adapters/*/*', '**/handlers/*', '**/methods/*', '**/composition', '**/config', '**/method-list'],

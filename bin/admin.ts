@@ -11,6 +11,13 @@ import { install, listInstallations, uninstall, type InstallationDeps } from '..
 import type { EventCatalog } from '../lambdas/domain/catalog';
 import { resendDeliveries } from '../lambdas/usecases/delivery-history';
 import { addWebhook, listWebhooks, removeWebhook } from '../lambdas/usecases/webhooks';
+import { createApplicationLink, createOperatorCredential, revokeOperatorCredential } from '../lambdas/usecases/console';
+
+/** CONSOLE_LINK_SECONDS as the functions read it (the environment's, or the default). */
+function parseConfigDefaults(): { CONSOLE_LINK_SECONDS: number } {
+  const raw = process.env.CONSOLE_LINK_SECONDS;
+  return { CONSOLE_LINK_SECONDS: raw ? Number(raw) : 24 * 3600 };
+}
 import { chooseEngine, engineDataDir, ensureTables, freePort, startDynamo, type DynamoLocal } from '../local/dynamodb';
 import { claimDataDir, LOCAL_TABLES, liveRuntime } from '../local/stack';
 
@@ -44,6 +51,12 @@ Commands:
              event.delivery.resend, for any application) and prints {"count": n}.
   enable     --member-id <32 hex> --client-id <id> --handler <url>
              Switches a switched-off handler back on for the application (as event.delivery.enable).
+  console operator [--revoke <credential>]
+             Creates an operator credential for the web console (printed once, stored hashed),
+             or revokes one (docs/console.md).
+  console link --member-id <32 hex> --client-id <id> [--ttl <seconds>]
+             Prints a short-lived link (default CONSOLE_LINK_SECONDS, 1 day) that opens the
+             console limited to that application on that portal.
   help       This text.
 
 <32 hex>: a portal's member_id, 32 lower-case hex characters (0-9, a-f).
@@ -219,6 +232,8 @@ const OPTIONS = {
   since: { type: 'string' },
   before: { type: 'string' },
   outcome: { type: 'string', multiple: true },
+  revoke: { type: 'string' },
+  ttl: { type: 'string' },
   region: { type: 'string' },
   'public-url': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -333,8 +348,29 @@ async function main(argv: string[]): Promise<void> {
       }
       return (await deps.deliveryLog.listAttempts(memberId, clientId, limit, filter)).map((a: DeliveryAttempt) => ({ ...a, at: new Date(a.at).toISOString() }));
     };
+  } else if (command === 'console') {
+    const action = positionals[1];
+    if (action === 'operator') {
+      const revoke = values.revoke;
+      run = async (deps) => {
+        if (revoke === undefined) return { credential: await createOperatorCredential(deps.registry), sign_in: `${deps.publicUrl}/console/` };
+        if (!(await revokeOperatorCredential(deps.registry, revoke))) throw new NotFound('No such operator credential');
+        return { revoked: true };
+      };
+    } else if (action === 'link') {
+      const memberId = required(values, 'member-id', MEMBER_ID);
+      const clientId = required(values, 'client-id', CLIENT_ID);
+      const ttl = Number(values.ttl ?? parseConfigDefaults().CONSOLE_LINK_SECONDS);
+      if (!Number.isInteger(ttl) || ttl < 60 || ttl > 30 * 24 * 3600) fail('--ttl must be an integer number of seconds from 60 to 2592000');
+      run = async (deps) => {
+        const link = await createApplicationLink(deps.registry, memberId, clientId, ttl, Date.now());
+        return { link: `${deps.publicUrl}/console/link?token=${link.token}`, expires_at: new Date(link.expiresAt * 1000).toISOString() };
+      };
+    } else {
+      fail(`console needs operator or link${action ? `, not ${action}` : ''}`);
+    }
   } else {
-    fail(`unknown command ${command} (commands: install, uninstall, list, webhook, deliveries, resend, enable, help)`);
+    fail(`unknown command ${command} (commands: install, uninstall, list, webhook, deliveries, resend, enable, console, help)`);
   }
 
   const target = await openTarget(values);

@@ -89,6 +89,9 @@ const schema = z.object({
    * token or an uninstalled application is refused at the latest this long after (docs/rest-api.md); 0 = no cache.
    */
   AUTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  /** Web console (docs/console.md): how long a signed-in session lasts, and how long an application link the admin CLI prints is valid. */
+  CONSOLE_SESSION_SECONDS: z.coerce.number().int().min(1).max(30 * 24 * 3600).default(8 * 3600),
+  CONSOLE_LINK_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600),
 });
 
 export type Config = z.infer<typeof schema>;

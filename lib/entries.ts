@@ -91,7 +91,7 @@ export function restFallbackEntry(): FunctionEntry {
 }
 
 /** The functions that are not REST methods: their entries are files under lambdas/handlers/. */
-export const HANDLER_ENTRIES = ['publish', 'deliver', 'oauth-token', 'notify'] as const;
+export const HANDLER_ENTRIES = ['publish', 'deliver', 'oauth-token', 'notify', 'console'] as const;
 export type HandlerEntry = (typeof HANDLER_ENTRIES)[number];
 
 export function handlerEntry(name: HandlerEntry): FunctionEntry {

@@ -61,6 +61,10 @@ const D = KEY_PREFIXES.deliveries;
  * read only by the OAuth function.
  */
 export const REGISTRY_ITEMS = {
+  /** The web console reads installations (per portal: no Scan, see docs/console.md) and its own credentials. */
+  consoleRead: { access: 'read', leadingKeys: [R.portal, R.credential] },
+  /** The web console's sessions and application links (credentials, stored hashed). */
+  consoleSessions: { access: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], leadingKeys: [R.credential] },
   /** Authenticate a REST call: the credential, then the portal's installation. */
   authenticate: { access: 'read', leadingKeys: [R.credential, R.portal] },
   /** event.bind records a new connector on the installation. */
@@ -78,6 +82,8 @@ export const REGISTRY_ITEMS = {
 
 /** The deliveries table's kinds of items, per use. */
 export const DELIVERIES_ITEMS = {
+  /** The web console re-enables a switched-off handler (its health row). */
+  consoleHealth: { access: ['dynamodb:UpdateItem'], leadingKeys: [D.health] },
   /** Every REST call takes from its application's bucket: one conditional UpdateItem. */
   rateLimit: { access: ['dynamodb:UpdateItem'], leadingKeys: [D.rateLimit] },
   /** Handler health and the attempt log (delivery-log-repository.ts). */

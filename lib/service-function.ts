@@ -20,6 +20,8 @@ export interface ServiceFunctionProps {
   sourceMaps?: boolean;
   /** Reserved concurrency: kept for this function and its ceiling (docs/operations.md, "Tenant isolation"). */
   reservedConcurrentExecutions?: number;
+  /** Shell commands run after esbuild, given its input and output directories (files the bundle reads at run time). */
+  afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
 
 /**
@@ -86,6 +88,9 @@ export class ServiceFunction extends NodejsFunction {
         externalModules: [...BUNDLING.external],
         format: OutputFormat.CJS,
         bundleAwsSDK: true,
+        ...(props.afterBundling
+          ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: props.afterBundling } }
+          : {}),
       },
     });
   }

@@ -344,6 +344,27 @@ export class Service extends Construct {
       routes('oauth', path, methods, api.addRoutes({ path, methods, integration: oauthIntegration }));
     }
 
+    // The web console (docs/console.md): its files and its API from one function; the files are
+    // copied next to the bundle (lambdas/handlers/console.ts reads them there).
+    const consoleFn = fn('Console', handlerEntry('console').file, {
+      afterBundling: (inputDir, outputDir) => [
+        `mkdir -p "${outputDir}/console/vendor"`,
+        `cp "${inputDir}/console/index.html" "${inputDir}/console/app.js" "${inputDir}/console/style.css" "${outputDir}/console/"`,
+        `cp "${inputDir}/node_modules/preact/dist/preact.mjs" "${inputDir}/node_modules/preact/hooks/dist/hooks.mjs" "${inputDir}/node_modules/uplot/dist/uPlot.esm.js" "${inputDir}/node_modules/uplot/dist/uPlot.min.css" "${outputDir}/console/vendor/"`,
+      ],
+    });
+    // No Scan: the operator-wide list of portals is a local-runtime feature for now (docs/console.md).
+    grantItems(tables.registry, consoleFn, REGISTRY_ITEMS.consoleRead);
+    grantItems(tables.registry, consoleFn, REGISTRY_ITEMS.consoleSessions);
+    grantItems(tables.bindings, consoleFn, { access: 'read' });
+    grantItems(tables.journal, consoleFn, { access: 'read' });
+    grantItems(tables.deliveries, consoleFn, { access: 'read' });
+    grantItems(tables.deliveries, consoleFn, DELIVERIES_ITEMS.consoleHealth); // re-enable a switched-off handler
+    storage.deliveryQueue.grantSendMessages(consoleFn); // resend
+    const consoleIntegration = new HttpLambdaIntegration('ConsoleIntegration', consoleFn);
+    api.addRoutes({ path: '/console', methods: [HttpMethod.GET], integration: consoleIntegration });
+    api.addRoutes({ path: '/console/{proxy+}', methods: [HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE], integration: consoleIntegration });
+
     // Route-level throttling for the groups that differ from the stage default. The stage must
     // be created after the routes it names.
     const settings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};

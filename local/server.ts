@@ -33,6 +33,7 @@ function restHandlers(): Map<string, RestHandler> {
 const OTHER_ROUTES = {
   producer: async (): Promise<RestHandler> => (await import('../lambdas/handlers/publish')).handler,
   'oauth-token': async (): Promise<RestHandler> => (await import('../lambdas/handlers/oauth-token')).handler,
+  console: async (): Promise<RestHandler> => (await import('../lambdas/handlers/console')).handler as RestHandler,
 };
 
 export function createLocalServer(options: LocalServerOptions): Server {
@@ -96,6 +97,11 @@ export function createLocalServer(options: LocalServerOptions): Server {
       const body = await openApiFor(options.publicUrl ?? `${options.tls ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`);
       send(res, { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8', ...CORS_HEADERS }, body });
       return;
+    } else if (url.pathname === '/console' || url.pathname.startsWith('/console/')) {
+      // The web console (docs/console.md): one function for its files and its API, as on AWS.
+      routeKey = 'ANY /console/{proxy+}';
+      entry = 'console';
+      load = OTHER_ROUTES.console;
     } else if (url.pathname.replace(/\/+$/, '') === '/producer/events' && method === 'POST') {
       routeKey = 'POST /producer/events';
       entry = 'producer';

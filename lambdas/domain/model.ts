@@ -43,7 +43,8 @@ export interface Installation {
   installedAt: number;
 }
 
-export type CredentialKind = 'access' | 'refresh' | 'webhook';
+/** `operator`, `console-link` and `console-session` are the web console's (usecases/console.ts); REST authentication refuses them. */
+export type CredentialKind = 'access' | 'refresh' | 'webhook' | 'operator' | 'console-link' | 'console-session';
 
 /** What a token or webhook secret grants, as stored (under the hash of the secret). */
 export interface Credential {

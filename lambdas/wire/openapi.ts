@@ -120,6 +120,73 @@ function restOperation(method: AnyRestMethod, webhook: boolean): JsonSchema {
 }
 
 /** The document of `methods`. `serverUrl` adds a `servers` entry (the local runtime passes its base URL). */
+/**
+ * The web console's API (docs/console.md, lambdas/handlers/console.ts): the operator-wide reads
+ * and actions the REST methods do not offer. Every answer is `{ result }` or an Error; state-changing
+ * requests must be same-origin JSON (403 otherwise); an application-link session gets 403 for
+ * another application's or portal's ids.
+ */
+function consolePaths(): Record<string, JsonSchema> {
+  const scopeParams = [
+    { name: 'member_id', in: 'query', required: false, schema: { type: 'string', pattern: '^[0-9a-f]{32}$' }, description: 'Narrow to one portal' },
+    { name: 'client_id', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' }, description: 'Narrow to one application' },
+  ];
+  const answer = { '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object', required: ['result'], properties: { result: {} } } } } }, ...errorResponses };
+  const read = (id: string, summary: string, extra: JsonSchema[] = []) => ({
+    get: { operationId: `console_${id}`, summary, tags: ['console'], security: [{ consoleSession: [] }], parameters: [...scopeParams, ...extra], responses: answer },
+  });
+  const body = (properties: JsonSchema, required: string[] = []) => ({ required: true, content: { 'application/json': { schema: { type: 'object', properties, required } } } });
+  return {
+    '/console/api/session': {
+      post: { operationId: 'console_sign_in', summary: 'Operator sign-in: sets the session cookie', tags: ['console'], security: [], requestBody: body({ credential: { type: 'string' } }, ['credential']), responses: answer },
+      delete: { operationId: 'console_sign_out', summary: 'Ends the session', tags: ['console'], security: [{ consoleSession: [] }], responses: answer },
+    },
+    '/console/link': {
+      get: {
+        operationId: 'console_open_link',
+        summary: 'Exchanges an application link (admin CLI `console link`) for a session limited to that application; 303 to /console/',
+        tags: ['console'],
+        security: [],
+        parameters: [{ name: 'token', in: 'query', required: true, schema: { type: 'string' } }],
+        responses: { '303': { description: 'Signed in' }, ...errorResponses },
+      },
+    },
+    '/console/api/me': read('me', 'Who the session is: the operator, or one application on one portal'),
+    '/console/api/overview': read('overview', 'Deliveries by outcome (hour, day, 10-minute series), latency p50/p99, offline backlog'),
+    '/console/api/installations': read('installations', 'Portals and their applications'),
+    '/console/api/bindings': read('bindings', 'Bindings with handler health and switch-off'),
+    '/console/api/queues': read('queues', 'Offline queues per connector: pending and error records, oldest age'),
+    '/console/api/recent': read('recent', 'The newest delivery attempts across the visible applications'),
+    '/console/api/deliveries': read('deliveries', "One application's delivery history (event.delivery.list's rules); member_id and client_id required for the operator", [
+      { name: 'status', in: 'query', required: false, schema: { type: 'string' } },
+      { name: 'event', in: 'query', required: false, schema: { type: 'string' } },
+      { name: 'from', in: 'query', required: false, schema: { type: 'string' } },
+      { name: 'to', in: 'query', required: false, schema: { type: 'string' } },
+      { name: 'start', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 10000 } },
+    ]),
+    '/console/api/resend': {
+      post: {
+        operationId: 'console_resend',
+        summary: "Resends by ids or by the deliveries page's filter (event.delivery.resend's rules)",
+        tags: ['console'],
+        security: [{ consoleSession: [] }],
+        requestBody: body({ member_id: { type: 'string' }, client_id: { type: 'string' }, ids: { type: 'array', items: { type: 'string' } }, filter: { type: 'object' } }),
+        responses: answer,
+      },
+    },
+    '/console/api/enable': {
+      post: {
+        operationId: 'console_enable',
+        summary: "Switches a handler back on for the application (event.delivery.enable's rules)",
+        tags: ['console'],
+        security: [{ consoleSession: [] }],
+        requestBody: body({ member_id: { type: 'string' }, client_id: { type: 'string' }, handler: { type: 'string' } }, ['handler']),
+        responses: answer,
+      },
+    },
+  };
+}
+
 export function openApiDocument(methods: readonly AnyRestMethod[], serverUrl?: string): JsonSchema {
   const paths: Record<string, JsonSchema> = {};
   const schemas: Record<string, JsonSchema> = { Error: jsonSchema(ERROR_BODY, 'output') };
@@ -193,6 +260,7 @@ export function openApiDocument(methods: readonly AnyRestMethod[], serverUrl?: s
       responses: { '200': { description: 'Alive', content: { 'application/json': { schema: ref('health_response') } } } },
     },
   };
+  Object.assign(paths, consolePaths());
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -209,6 +277,7 @@ export function openApiDocument(methods: readonly AnyRestMethod[], serverUrl?: s
         oauthQuery: { type: 'apiKey', in: 'query', name: 'auth', description: 'OAuth access token from /oauth/token or the install' },
         oauthHeader: { type: 'http', scheme: 'bearer', description: 'The same access token as Authorization: Bearer' },
         producerKey: { type: 'http', scheme: 'bearer', description: 'PRODUCER_KEY (local runtime)' },
+        consoleSession: { type: 'apiKey', in: 'cookie', name: 'b24hub_console', description: 'Web console session (docs/console.md): HttpOnly, SameSite=Strict' },
       },
     },
   };

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import qs from 'qs';
 import type { JournalRecord, QueueKey } from '../../lambdas/domain/model';
 import { restMethods } from '../../lambdas/method-list';
+import { createApplicationLink, createOperatorCredential, openLink, signIn } from '../../lambdas/usecases/console';
 import { wiring } from '../support/wiring';
 import { TEST_PRODUCER_KEY } from '../support/constants';
 import { installUser, publishEvents, startTestServer, type InstalledUser, type TestServer } from '../support/fixtures';
@@ -184,6 +185,50 @@ describe('fuzzing the REST surface', () => {
     expect(await snapshot(target)).toEqual(before);
     counts.records += before.length;
   });
+
+  it('the console endpoints answer hostile parameters, bodies, cookies and origins with a clear error, never a 5xx', async () => {
+    // A real operator session and an application-link session (usecases/console.ts), and the application's journal that must not change.
+    const target = await installUser();
+    await journalDeals(target, 3);
+    const before = await snapshot(target);
+    const { registry } = wiring();
+    const operatorSession = await signIn(registry, await createOperatorCredential(registry), 3600, Date.now());
+    const appSession = await openLink(registry, (await createApplicationLink(registry, target.memberId, target.clientId, 3600, Date.now())).token, 3600, Date.now());
+    const other = await installUser();
+    const origin = new URL(server.url).origin;
+    const paths = ['api/me', 'api/overview', 'api/installations', 'api/bindings', 'api/queues', 'api/deliveries', 'api/recent', 'api/resend', 'api/enable', 'api/session', 'api/nope', 'link', '', 'vendor/preact.js', 'vendor/../../package.json', '..%2f..%2fpackage.json', 'api/%00'];
+    const cookie = fc.oneof(
+      fc.constant(operatorSession.token),
+      fc.constant(appSession.token),
+      fc.string({ maxLength: 80 }),
+      fc.constant(''),
+    );
+    const query = fc.dictionary(
+      fc.constantFrom('member_id', 'client_id', 'status', 'event', 'from', 'to', 'start', 'token', 'limit', '__proto__'),
+      fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom(other.memberId, other.clientId, target.memberId, target.clientId, '-1', '99999', 'delivered', '1e400', '2020-13-45')),
+      { maxKeys: 5 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'), query, cookie, fc.oneof(value, params), fc.constantFrom(origin, 'http://evil.example', ''), async (path, method, q, token, body, from) => {
+        const url = `${server.url}/console/${path}?${new URLSearchParams(q as Record<string, string>).toString()}`;
+        const headers: Record<string, string> = { cookie: `b24hub_console=${token}`, 'content-type': 'application/json' };
+        if (from) headers.origin = from;
+        const response = await fetch(url, { method, headers, redirect: 'manual', ...(method === 'GET' ? {} : { body: JSON.stringify(body ?? null) }) });
+        const text = await response.text();
+        tally(response.status);
+        if (response.status >= 500) throw new Error(`console answered ${response.status} ${text.slice(0, 300)} to ${method} ${url}`);
+        if (response.status >= 400) {
+          const parsed = JSON.parse(text) as Record<string, unknown>;
+          expect(typeof parsed.error).toBe('string');
+          expect(typeof parsed.error_description).toBe('string');
+        }
+        // The application link never reads another application's data.
+        if (token === appSession.token && response.status === 200 && path.startsWith('api/')) expect(text).not.toContain(other.clientId);
+      }),
+      { numRuns: 200 },
+    );
+    expect(await snapshot(target)).toEqual(before);
+  }, 180_000);
 
   afterAll(() => {
     // The counts for the closing note: how many calls, and what they were answered.

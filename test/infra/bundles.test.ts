@@ -30,7 +30,8 @@ describe('Lambda bundles', () => {
 
   it('gives each function the outbound adapters its use cases need, and the others none (tree-shaking of lambdas/composition.ts)', () => {
     const needs = (bundle: Bundle) => ({
-      queue: ['lambdas/usecases/publish.ts', 'lambdas/usecases/service-events.ts', 'lambdas/usecases/offline-notification.ts', 'lambdas/usecases/deliver.ts', 'lambdas/methods/event-delivery-resend.ts'].some((p) => has(bundle, p)),
+      // The console resends (lambdas/handlers/console.ts).
+      queue: ['lambdas/usecases/publish.ts', 'lambdas/usecases/service-events.ts', 'lambdas/usecases/offline-notification.ts', 'lambdas/usecases/deliver.ts', 'lambdas/methods/event-delivery-resend.ts', 'lambdas/handlers/console.ts'].some((p) => has(bundle, p)),
       // Publish schedules trailing ONOFFLINEEVENT notifications, and so does a delivery that falls back to the journal.
       scheduler: has(bundle, 'lambdas/usecases/publish.ts') || has(bundle, 'lambdas/usecases/delivery-fallback.ts'),
       sender: has(bundle, 'lambdas/usecases/deliver.ts'),

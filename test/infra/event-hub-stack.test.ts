@@ -62,9 +62,9 @@ describe('EventHubStack', () => {
     });
   });
 
-  it('has one arm64 Node.js 24 function per REST method plus publish, delivery, OAuth, notifier and the REST fallback, with the table names in its environment', () => {
+  it('has one arm64 Node.js 24 function per REST method plus publish, delivery, OAuth, notifier, console and the REST fallback, with the table names in its environment', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler');
-    expect(functions).toHaveLength(restMethods().map((m) => m.name).length + 5);
+    expect(functions).toHaveLength(restMethods().map((m) => m.name).length + 6);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['TABLE_REGISTRY', 'TABLE_BINDINGS', 'TABLE_JOURNAL', 'TABLE_DELIVERIES', 'DELIVERY_QUEUE_URL', 'DELIVERY_DLQ_URL', 'PUBLIC_URL', 'PRODUCER_AUTH']));
@@ -317,6 +317,16 @@ describe('EventHubStack: no notification lost', () => {
 });
 
 describe('EventHubStack: least privilege', () => {
+  it('routes /console and /console/{proxy+} to the console function, which may write only credentials and health rows', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey as string);
+    expect(routes).toEqual(expect.arrayContaining(['GET /console', 'GET /console/{proxy+}', 'POST /console/{proxy+}', 'DELETE /console/{proxy+}']));
+    const writes = statementsOf('ServiceConsole').filter((s) => actions(s).some((a) => /Put|Update|Delete|Write/.test(a)) && (on(s, 'Registry') || on(s, 'Deliveries')));
+    expect(writes.map((s) => [on(s, 'Registry') ? 'registry' : 'deliveries', leadingKeys(s)])).toEqual([
+      ['registry', [`${KEY_PREFIXES.registry.credential}*`]],
+      ['deliveries', [`${KEY_PREFIXES.deliveries.health}*`]],
+    ]);
+  });
+
   it('grants Scan to no function (only the admin CLI scans, with the operator’s credentials)', () => {
     const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
     expect(all.flatMap(actions).filter((a) => a === 'dynamodb:Scan' || a === 'dynamodb:*')).toEqual([]);
