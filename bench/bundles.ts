@@ -36,6 +36,7 @@ export async function bundleAll(outDir: string, entries: readonly FunctionEntry[
       target: BUNDLING.target,
       mainFields: [...BUNDLING.mainFields],
       external: [...BUNDLING.external],
+      alias: { ...BUNDLING.alias },
       outfile: file,
       metafile: true,
       logLevel: 'error',

@@ -45,18 +45,21 @@ export function suppressNagFindings(stack: EventHubStack): void {
     on(fn, [{ id: 'Serverless-LambdaDLQ', reason: dlqReason(fn, stack) }]);
   }
 
-  // Publish creates one-time schedules with per-binding, per-window names inside this stage's group.
-  on(
-    service.publish.role!,
-    [
-      {
-        id: 'AwsSolutions-IAM5',
-        reason: "Publish creates the trailing ONOFFLINEEVENT schedules, whose names are per binding and window, inside this stage's schedule group only (schedule/<group>/*).",
-        appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:scheduler:.+:schedule\\/[^/]+\\/\\*$/g' }],
-      },
-    ],
-    true,
-  );
+  // Publish, and the delivery worker for a push that falls back to pull, create one-time
+  // schedules with per-binding, per-window names inside this stage's group.
+  for (const fn of [service.publish, service.deliver]) {
+    on(
+      fn.role!,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: "Creates the trailing ONOFFLINEEVENT schedules, whose names are per binding and window, inside this stage's schedule group only (schedule/<group>/*).",
+          appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:scheduler:.+:schedule\\/[^/]+\\/\\*$/g' }],
+        },
+      ],
+      true,
+    );
+  }
   const schedulerRole = service.node.findChild('SchedulerRole');
   on(
     schedulerRole,

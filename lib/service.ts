@@ -16,6 +16,14 @@ import { DELIVERIES_ITEMS, grantItems, REGISTRY_ITEMS, type Access } from './gra
 import { ServiceFunction } from './service-function';
 import { DELIVERY_FUNCTION_TIMEOUT_SECONDS, type Storage, type TableName } from './storage';
 
+/**
+ * One invoke permission per function for this API, not one per route: a REST method has eight
+ * routes (two paths, with and without the webhook prefix and `.json`, GET and POST), and a
+ * permission per route took the stack past CloudFormation's 500 resources (docs/decisions.md).
+ * API Gateway still calls a function only through the routes integrated with it.
+ */
+const API_SCOPED = { scopePermissionToRoute: false } as const;
+
 /** API Gateway throttling of one group of routes: steady requests per second and burst. */
 export interface Throttle {
   rate: number;
@@ -232,14 +240,14 @@ export class Service extends Construct {
       if (needs.deliveryQueue) storage.deliveryQueue.grantSendMessages(restFn);
       // Every call takes from its application's rate-limit bucket (a conditional UpdateItem).
       grantItems(tables.deliveries, restFn, DELIVERIES_ITEMS.rateLimit);
-      const integration = new HttpLambdaIntegration(`Rest-${entry}-Integration`, restFn);
+      const integration = new HttpLambdaIntegration(`Rest-${entry}-Integration`, restFn, API_SCOPED);
       for (const path of [`/rest/${method}`, `/rest/${method}.json`, `/rest/{userId}/{secret}/${method}`, `/rest/{userId}/{secret}/${method}.json`]) {
         api.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.POST], integration });
       }
     }
     // Other spellings and a trailing "/" (docs/rest-api.md): a 308 to the canonical route.
     const fallback = fn('RestFallback', restFallbackEntry().file, { memorySize: 128, ...restReserved });
-    const fallbackIntegration = new HttpLambdaIntegration('RestFallbackIntegration', fallback);
+    const fallbackIntegration = new HttpLambdaIntegration('RestFallbackIntegration', fallback, API_SCOPED);
     api.addRoutes({ path: '/rest/{proxy+}', methods: [HttpMethod.ANY], integration: fallbackIntegration });
     api.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration: fallbackIntegration }); // liveness, the same tiny function
 
@@ -296,7 +304,7 @@ export class Service extends Construct {
       api.addRoutes({
         path: '/producer/events',
         methods: [HttpMethod.POST],
-        integration: new HttpLambdaIntegration('PublishIntegration', publish),
+        integration: new HttpLambdaIntegration('PublishIntegration', publish, API_SCOPED),
         authorizer: new HttpIamAuthorizer(),
       }),
     );
@@ -338,7 +346,7 @@ export class Service extends Construct {
     const oauth = fn('OAuthToken', handlerEntry('oauth-token').file);
     grantItems(tables.registry, oauth, REGISTRY_ITEMS.oauth);
     grantItems(tables.registry, oauth, REGISTRY_ITEMS.oauthTokens);
-    const oauthIntegration = new HttpLambdaIntegration('OAuthTokenIntegration', oauth);
+    const oauthIntegration = new HttpLambdaIntegration('OAuthTokenIntegration', oauth, API_SCOPED);
     for (const path of ['/oauth/token', '/oauth/{proxy+}']) {
       const methods = [HttpMethod.GET, HttpMethod.POST];
       routes('oauth', path, methods, api.addRoutes({ path, methods, integration: oauthIntegration }));
@@ -361,7 +369,7 @@ export class Service extends Construct {
     grantItems(tables.deliveries, consoleFn, { access: 'read' });
     grantItems(tables.deliveries, consoleFn, DELIVERIES_ITEMS.consoleHealth); // re-enable a switched-off handler
     storage.deliveryQueue.grantSendMessages(consoleFn); // resend
-    const consoleIntegration = new HttpLambdaIntegration('ConsoleIntegration', consoleFn);
+    const consoleIntegration = new HttpLambdaIntegration('ConsoleIntegration', consoleFn, API_SCOPED);
     api.addRoutes({ path: '/console', methods: [HttpMethod.GET], integration: consoleIntegration });
     api.addRoutes({ path: '/console/{proxy+}', methods: [HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE], integration: consoleIntegration });
 

@@ -180,7 +180,8 @@ describe('EventHubStack grants from the method descriptors', () => {
 
   it('gives batch the union of every method it runs', () => {
     const batch = restFunctionEntries().find((e) => e.method.aggregate)!;
-    expect(batch.needs).toEqual({ tables: { registry: 'write', bindings: 'write', journal: 'write' }, deliveryQueue: true });
+    // deliveries: event.delivery.enable switches a handler back on (its health row).
+    expect(batch.needs).toEqual({ tables: { registry: 'write', bindings: 'write', journal: 'write', deliveries: 'write' }, deliveryQueue: true });
   });
 });
 
@@ -338,11 +339,13 @@ describe('EventHubStack: least privilege', () => {
     expect(registry.length).toBeGreaterThan(0);
     for (const statement of registry) expect(leadingKeys(statement)).toEqual(expect.any(Array));
     const R = KEY_PREFIXES.registry;
-    // The delivery worker calls arbitrary URLs: installations read, tokens put, nothing else.
+    // The delivery worker calls arbitrary URLs: installations read, tokens put, and the journal's
+    // ID slots leased for a push that falls back to pull (docs/delivery.md); nothing else.
     const deliver = statementsOf('ServiceDeliver').filter((s) => on(s, 'Registry'));
     expect(deliver.map((s) => [leadingKeys(s), actions(s).filter((a) => /Put|Update|Delete|Write/.test(a))])).toEqual([
       [[`${R.portal}*`], []],
       [[`${R.credential}*`], ['dynamodb:PutItem']],
+      [[`${R.idSlot}*`], ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']],
     ]);
     // … and the bindings read only (a delivery whose binding is gone is dropped unsent).
     expect(statementsOf('ServiceDeliver').filter((s) => on(s, 'Bindings')).map((s) => actions(s).filter((a) => /Put|Update|Delete|Write/.test(a)))).toEqual([[]]);
@@ -354,10 +357,19 @@ describe('EventHubStack: least privilege', () => {
     for (const statement of restWrites) expect([actions(statement), leadingKeys(statement)]).toEqual([['dynamodb:UpdateItem'], [`${R.portal}*`]]);
   });
 
-  it('lets REST methods update only their rate-limit rows in the deliveries table', () => {
-    const deliveries = statementsOf('ServiceRest').filter((s) => on(s, 'Deliveries'));
-    expect(deliveries.length).toBeGreaterThan(0);
-    for (const statement of deliveries) expect([actions(statement), leadingKeys(statement)]).toEqual([['dynamodb:UpdateItem'], [`${KEY_PREFIXES.deliveries.rateLimit}*`]]);
+  it('lets REST methods update only their rate-limit rows in the deliveries table, unless their descriptor needs the table', () => {
+    // The delivery history methods, event.get (switch-offs) and event.bind (binding again switches a
+    // handler back on), and batch, which runs them, declare the deliveries table in
+    // their `needs`; every other method may touch only its rate-limit row.
+    const needing = restFunctionEntries().filter((e) => e.needs.tables.deliveries !== undefined);
+    expect(needing.map((e) => e.method.name).sort()).toEqual(['batch', 'event.bind', 'event.delivery.enable', 'event.delivery.list', 'event.delivery.resend', 'event.get']);
+    const others = restFunctionEntries().filter((e) => e.needs.tables.deliveries === undefined);
+    expect(others.length).toBeGreaterThan(10);
+    for (const { name } of others) {
+      const deliveries = statementsOf(`ServiceRest${name.replace(/[^A-Za-z0-9]/g, '')}`).filter((s) => on(s, 'Deliveries'));
+      expect(deliveries.length).toBeGreaterThan(0);
+      for (const statement of deliveries) expect([name, actions(statement), leadingKeys(statement)]).toEqual([name, ['dynamodb:UpdateItem'], [`${KEY_PREFIXES.deliveries.rateLimit}*`]]);
+    }
   });
 
   it('lets each function write only its own log group (no AWSLambdaBasicExecutionRole, which allows every log group)', () => {
