@@ -53,13 +53,20 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** A process that still runs: a killed one waiting to be reaped (a zombie, state Z on Linux) does not count. */
 const alive = (pid: number | undefined): boolean => {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state …"; the command may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (macOS): the signal check stands
   }
 };
 
