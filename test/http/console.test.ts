@@ -12,6 +12,7 @@ import { readRuntimeFile } from '../../local/stack';
 import { postForm, postJson } from '../support/fixtures';
 import { developerEnv, killGroup, npmStart, ROOT, type Started } from '../support/npm-start';
 import { startSink, type Sink } from '../support/sink';
+import { until } from '../support/until';
 
 /**
  * The web console (docs/console.md) in a real headless Chromium (Debian's, driven by
@@ -43,16 +44,6 @@ async function admin<T = Record<string, unknown>>(args: string[]): Promise<T> {
   return JSON.parse(stdout) as T;
 }
 
-/** Waits for a condition, polling (never a fixed sleep). */
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'b24-console-'));

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import qs from 'qs';
 import { startDeliveryHarness, type DeliveryHarness } from '../support/delivery-harness';
 import { get, installUser, postForm, publishEvents, type InstalledUser, type TestServer } from '../support/fixtures';
+import { until } from '../support/until';
 
 /**
  * Push → pull fallback, delivery history, replay and switched-off handlers end to end
@@ -61,16 +62,6 @@ async function handlerSink(answer: (n: number) => { status: number; headers?: Re
   return { url, hits, close: () => new Promise<void>((r) => srv.close(() => r())) };
 }
 
-/** Waits for a condition, polling (never a fixed sleep). */
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const data = (i: number) => ({ FIELDS: { ID: i } });
 const publishDeals = async (app: InstalledUser, ids: number[]) => {
