@@ -45,7 +45,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
 
   private receive(max: number, visibility: number): Promise<Message[]> {
     return this.sqs
-      .send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: Math.min(10, max), VisibilityTimeout: visibility, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], AttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'] }))
+      .send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: Math.min(10, max), VisibilityTimeout: visibility, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], AttributeNames: ['All'] }))
       .then((r) => r.Messages ?? []);
   }
 
