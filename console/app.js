@@ -340,6 +340,68 @@ function SignIn({ onSignedIn }) {
   );
 }
 
+/** The deliveries dead-letter queue (operator only): count, the parked messages, redrive one or all. */
+function DeadLetters() {
+  const [tick, setTick] = useState(0);
+  const [redrive, setRedrive] = useState(null);
+  const state = useLoad(() => api('dlq'), [tick]);
+  const one = async (m) => {
+    setRedrive({ running: true, moved: 0, of: 1 });
+    try {
+      const result = await api('dlq/redrive', { body: { ids: [m.message_id] } });
+      setRedrive({ done: `Redrove ${result.redriven.length} delivery.` });
+    } catch (error) {
+      setRedrive({ done: String(error.message) });
+    }
+    setTick((t) => t + 1);
+  };
+  const all = async () => {
+    const of = state.data?.depth ?? 0;
+    let moved = 0;
+    setRedrive({ running: true, moved, of });
+    try {
+      // Each call moves a slice of the queue; go on until a call moves nothing.
+      for (;;) {
+        const result = await api('dlq/redrive', { body: {} });
+        if (result.redriven.length === 0) break;
+        moved += result.redriven.length;
+        setRedrive({ running: true, moved, of: Math.max(of, moved) });
+      }
+      setRedrive({ done: `Redrove ${moved} deliveries.` });
+    } catch (error) {
+      setRedrive({ done: `${String(error.message)} (${moved} redriven before)` });
+    }
+    setTick((t) => t + 1);
+  };
+  if (state.loading && !state.data) return h(Loading, { what: 'the dead-letter queue' });
+  if (state.error) return h(ErrorBox, { error: state.error });
+  const { depth, messages } = state.data;
+  return h(
+    'section',
+    null,
+    h('h2', null, 'Dead-letter queue'),
+    h('div', { class: 'cards' }, h(Card, { label: 'Parked deliveries', value: depth, id: 'dlq-depth' })),
+    h('p', null, h('button', { type: 'button', onClick: all, disabled: redrive?.running || depth === 0 }, 'Redrive all')),
+    redrive?.running && h('div', { role: 'status' }, h('p', null, `Redriving… ${redrive.moved} of ${redrive.of}`), h('progress', { 'aria-label': 'Redriving', max: redrive.of || 1, value: redrive.moved })),
+    redrive?.done && h('p', { role: 'status', id: 'redrive-result' }, redrive.done),
+    h(Table, {
+      caption: 'Parked deliveries',
+      empty: 'The dead-letter queue is empty.',
+      rows: messages,
+      columns: [
+        { title: 'Delivery', cell: (m) => h('span', { 'data-delivery': m.delivery_id ?? '' }, m.delivery_id ?? '(not a delivery)') },
+        { title: 'Event', cell: (m) => m.event ?? '–' },
+        { title: 'Handler', cell: (m) => m.handler ?? (m.body ? h('code', null, m.body) : '–') },
+        { title: 'Portal', cell: (m) => m.member_id ?? '–' },
+        { title: 'Application', cell: (m) => m.client_id ?? '–' },
+        { title: 'Attempts / reason', cell: (m) => `${m.attempts ?? '–'}${m.reason ? `: ${m.reason}` : ''}` },
+        { title: 'Parked', cell: (m) => m.sent_at.replace('T', ' ').slice(0, 19) },
+        { title: '', cell: (m) => m.delivery_id && h('button', { type: 'button', onClick: () => one(m), disabled: redrive?.running, 'aria-label': `Redrive ${m.delivery_id}` }, 'Redrive') },
+      ],
+    }),
+  );
+}
+
 function parseHash() {
   const [page, query] = location.hash.replace(/^#\/?/, '').split('?');
   return { page: page || 'overview', filter: Object.fromEntries(new URLSearchParams(query ?? '')) };
@@ -351,6 +413,7 @@ const PAGES = [
   ['bindings', 'Bindings', Bindings],
   ['queues', 'Offline queues', Queues],
   ['deliveries', 'Deliveries', Deliveries],
+  ['dlq', 'Dead letters', DeadLetters, 'operator'],
 ];
 
 function App() {

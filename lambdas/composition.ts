@@ -14,6 +14,7 @@ import { RegistryRepository } from './adapters/dynamo/registry-repository';
 import { DynamoScheduleStore } from './adapters/dynamo/schedule-store';
 import { HttpHandlerSender } from './adapters/http/handler-sender';
 import { EventBridgeNotificationScheduler } from './adapters/scheduler/eventbridge-scheduler';
+import { SqsDeadLetterQueue } from './adapters/sqs/dead-letter-queue';
 import { SqsDeliveryQueue } from './adapters/sqs/delivery-queue';
 import { traceAwsCalls, withTraceHeader } from './adapters/tracing';
 import type { Config } from './config';
@@ -113,6 +114,9 @@ export const deliveryQueue = /* @__PURE__ */ once((cfg) => {
   if (!cfg.DELIVERY_QUEUE_URL || !cfg.DELIVERY_DLQ_URL) throw new Error('Invalid configuration: DELIVERY_QUEUE_URL and DELIVERY_DLQ_URL are required to send deliveries');
   return new SqsDeliveryQueue(sqsClient(cfg), cfg.DELIVERY_QUEUE_URL, cfg.DELIVERY_DLQ_URL);
 });
+
+/** The deliveries dead-letter queue, read and redriven by the operator console (docs/console.md). */
+export const deadLetterQueue = /* @__PURE__ */ once((cfg) => new SqsDeadLetterQueue(sqsClient(cfg), cfg.DELIVERY_DLQ_URL!, deliveryQueue(cfg)));
 
 export const handlerSender = /* @__PURE__ */ once((cfg) => new HttpHandlerSender(cfg.HANDLER_ALLOW_PRIVATE));
 

@@ -368,7 +368,8 @@ export class Service extends Construct {
     grantItems(tables.journal, consoleFn, { access: 'read' });
     grantItems(tables.deliveries, consoleFn, { access: 'read' });
     grantItems(tables.deliveries, consoleFn, DELIVERIES_ITEMS.consoleHealth); // re-enable a switched-off handler
-    storage.deliveryQueue.grantSendMessages(consoleFn); // resend
+    storage.deliveryQueue.grantSendMessages(consoleFn); // resend, dead-letter redrive
+    storage.deadLetterQueue.grantConsumeMessages(consoleFn); // dead-letter page: depth, peek, redrive (docs/console.md)
     const consoleIntegration = new HttpLambdaIntegration('ConsoleIntegration', consoleFn, API_SCOPED);
     api.addRoutes({ path: '/console', methods: [HttpMethod.GET], integration: consoleIntegration });
     api.addRoutes({ path: '/console/{proxy+}', methods: [HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE], integration: consoleIntegration });

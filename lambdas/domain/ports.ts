@@ -232,6 +232,33 @@ export interface DeliveryQueue {
   park(message: DeliveryMessage, reason: string): Promise<void>;
 }
 
+/** A delivery parked in the dead-letter queue, as the console shows it (docs/console.md). */
+export interface ParkedDelivery {
+  /** The queue's id of the message (the console redrives by it). */
+  messageId: string;
+  /** The delivery, or undefined when the body is not one (shown raw). */
+  message?: DeliveryMessage;
+  body: string;
+  /** Why it was parked (set by `park`; absent when SQS moved it after maxReceiveCount). */
+  reason?: string;
+  /** Unix ms when it entered the dead-letter queue. */
+  sentAt: number;
+  receiveCount: number;
+}
+
+/** The deliveries dead-letter queue, for the operator console. */
+export interface DeadLetterQueue {
+  /** Approximate number of messages in it. */
+  depth(): Promise<number>;
+  /** Up to `max` messages, without consuming them (they stay in the queue). */
+  peek(max: number): Promise<ParkedDelivery[]>;
+  /**
+   * Moves messages back to the delivery queue (attempt 1 again, same delivery id): all of
+   * them, or only those whose message id is in `ids`. Returns the ids moved.
+   */
+  redrive(ids?: readonly string[]): Promise<string[]>;
+}
+
 export interface HandlerResponse {
   /** HTTP status; 0 when there was none (refused, timed out, network error). */
   status: number;

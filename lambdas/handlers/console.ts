@@ -1,16 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { bindingStore, deliveryLog, deliveryQueue, journalStore, registryStore } from '../composition';
+import { bindingStore, deadLetterQueue, deliveryLog, deliveryQueue, journalStore, registryStore } from '../composition';
 import { config, type Config } from '../config';
 import { CLIENT_ID, MEMBER_ID } from '../domain/credentials';
 import { BitrixError, errors } from '../domain/errors';
 import {
+  deadLetters,
   listBindingViews,
   listDeliveryAttempts,
   listQueueViews,
   openLink,
   overview,
+  redriveDeadLetters,
   sessionScope,
   signIn,
   signOut,
@@ -167,6 +169,7 @@ async function route(event: APIGatewayProxyEventV2, cfg: Config, now: number): P
   if (!scope) throw unauthorized();
   if (method !== 'GET') {
     checkSameOrigin(event);
+    if (method === 'POST' && path === 'api/dlq/redrive') return json(200, { result: await redrive(bodyOf(event), scope, cfg) });
     if (method === 'POST' && (path === 'api/resend' || path === 'api/enable')) return json(200, { result: await act(path.slice('api/'.length), bodyOf(event), scope, cfg, now) });
     throw new WireError(404, 'NOT_FOUND', `No console endpoint ${method} /console/${path}`);
   }
@@ -204,6 +207,25 @@ async function read(name: string, event: APIGatewayProxyEventV2, scope: ConsoleS
       const startRaw = param(event, 'start', /^[0-9]{1,5}$/, 'an offset from 0 to 10000');
       const page = await listDeliveries({ log: d.deliveryLog, bindings: d.bindings }, caller, { filter, start: startRaw === undefined ? 0 : Number(startRaw) });
       return { items: page.attempts.map((a) => ({ ...wireAttempt(a), PAYLOAD: a.data ?? null })), total: page.total ?? 0, next: page.next ?? null };
+    }
+    case 'dlq': {
+      const { depth, messages } = await deadLetters(deadLetterQueue(cfg), scope);
+      return {
+        depth,
+        messages: messages.map((p) => ({
+          message_id: p.messageId,
+          delivery_id: p.message?.deliveryId ?? null,
+          event: p.message?.event ?? null,
+          handler: p.message?.handler ?? null,
+          member_id: p.message?.memberId ?? null,
+          client_id: p.message?.clientId ?? null,
+          attempts: p.message?.attempt ?? null,
+          reason: p.reason ?? null,
+          receive_count: p.receiveCount,
+          sent_at: new Date(p.sentAt).toISOString(),
+          body: p.message ? null : p.body.slice(0, 2000),
+        })),
+      };
     }
     case 'recent':
       return listDeliveryAttempts(d.deliveryLog, await installations(), { limit: 50 });
@@ -254,6 +276,15 @@ async function act(name: string, body: Record<string, unknown>, scope: ConsoleSc
     ...(ids ? { ids: ids as string[] } : {}),
     ...(filter ? { filter: historyFilter(filter as Record<string, string | undefined>) } : {}),
   }, now);
+}
+
+/** Redrive from the dead-letter page: `ids` (message ids) or all of it. Operator only. */
+async function redrive(body: Record<string, unknown>, scope: ConsoleScope, cfg: Config): Promise<unknown> {
+  const ids = body.ids;
+  if (ids !== undefined && (!Array.isArray(ids) || ids.length > 100 || !ids.every((i) => typeof i === 'string' && i.length > 0 && i.length <= 200))) {
+    throw errors.argument('IDS', 'ids must be a list of at most 100 message ids');
+  }
+  return redriveDeadLetters(deadLetterQueue(cfg), scope, ids as string[] | undefined);
 }
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {

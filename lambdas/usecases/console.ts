@@ -3,7 +3,7 @@ import { errors } from '../domain/errors';
 import { idTime } from '../domain/ids';
 import { switchedOff, type HandlerHealth, type SwitchOff } from '../domain/handler-health';
 import type { Credential, Installation } from '../domain/model';
-import type { BindingStore, DeliveryAttempt, DeliveryLog, JournalStore, RegistryStore } from '../domain/ports';
+import type { BindingStore, DeadLetterQueue, DeliveryAttempt, DeliveryLog, JournalStore, ParkedDelivery, RegistryStore } from '../domain/ports';
 
 /**
  * The web console (docs/console.md): operator credential, sessions, application links and the
@@ -247,4 +247,21 @@ export async function overview(deps: ConsoleDeps, installations: Installation[],
     installations: installations.length,
     portals: new Set(installations.map((i) => i.memberId)).size,
   };
+}
+
+/** Messages the dead-letter page shows at most. */
+export const DLQ_PAGE = 100;
+
+/** The dead-letter queue for the operator: its depth and up to DLQ_PAGE messages (not consumed). */
+export async function deadLetters(dlq: DeadLetterQueue, scope: ConsoleScope): Promise<{ depth: number; messages: ParkedDelivery[] }> {
+  if (scope.role !== 'operator') throw errors.accessDenied('The dead-letter queue is for the operator');
+  const [depth, messages] = await Promise.all([dlq.depth(), dlq.peek(DLQ_PAGE)]);
+  return { depth: Math.max(depth, messages.length), messages };
+}
+
+/** Moves parked deliveries back to the delivery queue: the chosen message ids, or all. */
+export async function redriveDeadLetters(dlq: DeadLetterQueue, scope: ConsoleScope, ids?: readonly string[]): Promise<{ redriven: string[] }> {
+  if (scope.role !== 'operator') throw errors.accessDenied('The dead-letter queue is for the operator');
+  if (ids && ids.length === 0) return { redriven: [] };
+  return { redriven: await dlq.redrive(ids) };
 }

@@ -164,6 +164,17 @@ function consolePaths(): Record<string, JsonSchema> {
       { name: 'to', in: 'query', required: false, schema: { type: 'string' } },
       { name: 'start', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 10000 } },
     ]),
+    '/console/api/dlq': read('dlq', 'Operator only: the deliveries dead-letter queue, its depth and up to 100 parked messages (read without consuming them)'),
+    '/console/api/dlq/redrive': {
+      post: {
+        operationId: 'console_dlq_redrive',
+        summary: 'Operator only: moves parked deliveries back to the delivery queue (attempt 1, same delivery id), the message ids given or all (up to 500 a call)',
+        tags: ['console'],
+        security: [{ consoleSession: [] }],
+        requestBody: body({ ids: { type: 'array', items: { type: 'string' }, maxItems: 100 } }),
+        responses: answer,
+      },
+    },
     '/console/api/resend': {
       post: {
         operationId: 'console_resend',

@@ -6,7 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs/delivery-queue';
+import { sqsClient } from '../../lambdas/composition';
+import { newDeliveryId } from '../../lambdas/domain/delivery';
 import { freePort, QUICK_START_JAVA_OPTIONS } from '../../local/dynamodb';
 import { readRuntimeFile } from '../../local/stack';
 import { postForm, postJson } from '../support/fixtures';
@@ -204,6 +208,54 @@ describe('web console', () => {
     await context.close();
   });
 
+  it('shows a parked delivery on the dead-letter page with the figures the API returns; Redrive and Redrive all send them back to the sink', async () => {
+    const runtime = readRuntimeFile(dir)!;
+    const sqs = sqsClient({ AWS_REGION: 'us-east-1', SQS_ENDPOINT: runtime.sqs_endpoint! });
+    const queueUrl = runtime.delivery_queue_url!;
+    const { QueueUrl: deadLetterUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${queueUrl.split('/').pop()!}-dlq` }));
+    const { context, page } = await signedIn();
+    const binding = (await apiOf<{ result: { id: number; clientId: string; handler: string }[] }>(page, 'bindings')).body.result.find((b) => b.clientId === appA)!;
+    // Parked as the deliver worker parks a delivery whose retries are exhausted (SqsDeliveryQueue.park).
+    const park = (id: number) => {
+      const deliveryId = newDeliveryId();
+      const message = { memberId: memberA, clientId: appA, bindingId: binding.id, event: 'ONCRMDEALADD', handler: binding.handler, userId: 1, data: { FIELDS: { ID: id } }, ts: Math.floor(Date.now() / 1000), attempt: 5, deliveryId };
+      return new SqsDeliveryQueue(sqs, queueUrl, deadLetterUrl!).park(message, '5 attempts failed; last: HTTP 503').then(() => deliveryId);
+    };
+    const first = await park(901);
+
+    await page.getByRole('link', { name: 'Dead letters' }).click();
+    await page.getByRole('heading', { name: 'Dead-letter queue' }).waitFor();
+    await page.locator(`[data-delivery="${first}"]`).waitFor();
+    type Dlq = { depth: number; messages: { message_id: string; delivery_id: string; event: string; handler: string; member_id: string; client_id: string; attempts: number; reason: string; sent_at: string }[] };
+    const dlq = (await apiOf<{ result: Dlq }>(page, 'dlq')).body.result;
+    expect(dlq.depth).toBe(1);
+    expect(dlq.messages).toEqual([expect.objectContaining({ delivery_id: first, event: 'ONCRMDEALADD', handler: binding.handler, member_id: memberA, client_id: appA, attempts: 5, reason: '5 attempts failed; last: HTTP 503' })]);
+    await expect(figure(page, 'dlq-depth')).resolves.toBe('1');
+    const row = await page.locator('tbody tr').first().textContent();
+    for (const text of [first, 'ONCRMDEALADD', binding.handler, memberA, appA, '5: 5 attempts failed; last: HTTP 503', dlq.messages[0]!.sent_at.replace('T', ' ').slice(0, 19)]) expect(row).toContain(text);
+    await shoot(page, 'dead-letters');
+
+    const idOf = (r: { body: string }) => new URLSearchParams(r.body).get('data[FIELDS][ID]');
+    const before = sink.received.length;
+    await page.getByRole('button', { name: `Redrive ${first}` }).click();
+    await expect(page.locator('#redrive-result').textContent()).resolves.toBe('Redrove 1 delivery.');
+    const back = await until('the redriven delivery at the sink', async () => sink.received.slice(before).find((r) => idOf(r) === '901'));
+    expect(back.headers['webhook-id']).toBe(first);
+    await expect(figure(page, 'dlq-depth')).resolves.toBe('0');
+
+    const more = [await park(902), await park(903)];
+    await page.reload();
+    await page.locator(`[data-delivery="${more[1]!}"]`).waitFor();
+    await expect(figure(page, 'dlq-depth')).resolves.toBe('2');
+    await page.getByRole('button', { name: 'Redrive all' }).click();
+    await expect(page.locator('#redrive-result').textContent()).resolves.toBe('Redrove 2 deliveries.');
+    await until('both redriven deliveries at the sink', async () => ['902', '903'].every((id) => sink.received.slice(before).some((r) => idOf(r) === id)));
+    expect((await apiOf<{ result: Dlq }>(page, 'dlq')).body.result).toEqual({ depth: 0, messages: [] });
+    await page.getByText('The dead-letter queue is empty.').waitFor();
+    sqs.destroy();
+    await context.close();
+  });
+
   it('the application link shows one application and refuses another one’s ids in the URL and in requests', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
@@ -211,6 +263,11 @@ describe('web console', () => {
     await page.getByText(`Application ${appA} on ${memberA}`).waitFor();
     // Only its own pages: no operator page, only its own bindings.
     await expect(page.getByRole('link', { name: 'Portals' }).count()).resolves.toBe(0);
+    await expect(page.getByRole('link', { name: 'Dead letters' }).count()).resolves.toBe(0);
+    // The dead-letter queue is the operator's: 403 for an application session, read or redrive.
+    expect(await apiOf<{ error: string }>(page, 'dlq')).toMatchObject({ status: 403, body: { error: 'ACCESS_DENIED' } });
+    const redrive = await page.request.post(`${stack.url}/console/api/dlq/redrive`, { data: {}, headers: { origin: stack.url, 'content-type': 'application/json' } });
+    expect(redrive.status()).toBe(403);
     const own = (await apiOf<{ result: { clientId: string }[] }>(page, 'bindings')).body.result;
     expect(own.map((b) => b.clientId)).toEqual([appA]);
     await page.goto(`${stack.url}/console/#/deliveries`);

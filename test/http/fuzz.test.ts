@@ -196,7 +196,7 @@ describe('fuzzing the REST surface', () => {
     const appSession = await openLink(registry, (await createApplicationLink(registry, target.memberId, target.clientId, 3600, Date.now())).token, 3600, Date.now());
     const other = await installUser();
     const origin = new URL(server.url).origin;
-    const paths = ['api/me', 'api/overview', 'api/installations', 'api/bindings', 'api/queues', 'api/deliveries', 'api/recent', 'api/resend', 'api/enable', 'api/session', 'api/nope', 'link', '', 'vendor/preact.js', 'vendor/../../package.json', '..%2f..%2fpackage.json', 'api/%00'];
+    const paths = ['api/me', 'api/overview', 'api/installations', 'api/bindings', 'api/queues', 'api/deliveries', 'api/recent', 'api/resend', 'api/enable', 'api/dlq', 'api/dlq/redrive', 'api/session', 'api/nope', 'link', '', 'vendor/preact.js', 'vendor/../../package.json', '..%2f..%2fpackage.json', 'api/%00'];
     const cookie = fc.oneof(
       fc.constant(operatorSession.token),
       fc.constant(appSession.token),

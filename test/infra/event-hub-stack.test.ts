@@ -328,6 +328,16 @@ describe('EventHubStack: least privilege', () => {
     ]);
   });
 
+  it('lets the console read and redrive the deliveries dead-letter queue (receive, delete, attributes) and send to the delivery queue, and nothing more on queues', () => {
+    const queues = statementsOf('ServiceConsole').filter((s) => actions(s).some((a) => a.startsWith('sqs:')));
+    const byQueue = (prefix: string) => queues.filter((s) => JSON.stringify(s.Resource).includes(`"${prefix}`)).flatMap(actions).sort();
+    expect(byQueue('StorageDeliveryDeadLetterQueue')).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility']));
+    expect(byQueue('StorageDeliveryDeadLetterQueue')).not.toContain('sqs:SendMessage');
+    expect(byQueue('StorageDeliveryQueue')).toEqual(expect.arrayContaining(['sqs:SendMessage']));
+    expect(byQueue('StorageDeliveryQueue').filter((a) => /Receive|Delete|Purge/.test(a))).toEqual([]);
+    expect(queues.every((s) => /StorageDeliveryDeadLetterQueue|StorageDeliveryQueue/.test(JSON.stringify(s.Resource)))).toBe(true);
+  });
+
   it('grants Scan to no function (only the admin CLI scans, with the operator’s credentials)', () => {
     const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
     expect(all.flatMap(actions).filter((a) => a === 'dynamodb:Scan' || a === 'dynamodb:*')).toEqual([]);

@@ -15,6 +15,7 @@ import { MemoryRegistryStore } from './registry-store';
 export { ManualClock, systemClock, type Clock } from './clock';
 export { MemoryBindingStore } from './binding-store';
 export { MemoryDeliveryLog } from './delivery-log';
+export { MemoryDeadLetterQueue } from './dead-letter-queue';
 export { MemoryDeliveryQueue, type QueuedDelivery } from './delivery-queue';
 export { MemoryHandlerSender, type Answer, type SentRequest } from './handler-sender';
 export { MemoryJournalStore } from './journal-store';
