@@ -131,14 +131,16 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
   const final = !ok && (deps.settings.retries <= 0 || attempt > deps.settings.retries || offReason !== undefined);
   const fallsBack = final && canFallBack(deps, message);
   const outcome: AttemptStatus = ok ? 'delivered' : !final ? 'deferred' : fallsBack ? 'fallback' : 'failed';
-  await recordAttempt(deps, {
+  const row: DeliveryAttempt = {
     ...attemptRow(message, deliveryId, attempt, outcome),
     status: response.status,
     latencyMs: response.latencyMs,
     ok,
     ...(response.error ? { error: response.error } : {}),
     at: now,
-  });
+  };
+  // A fallback's row is recorded once its journal record is written (below).
+  if (!fallsBack) await recordAttempt(deps, row);
   deps.memory.learntHealth(message.handler, after);
   if (worthStoring(health, after)) await deps.log.putHealth(message.handler, after, answeredAt);
   if (ok) return { kind: 'delivered', status: response.status, latencyMs: response.latencyMs };
@@ -151,7 +153,7 @@ export async function deliver(deps: DeliveryDeps, message: DeliveryMessage, now:
   }
   const switched = offReason ? { switchedOff: offReason } : {};
   if (fallsBack) {
-    await fallBack(deps.fallback!, message, { deliveryId, error, attempts: attempt }, now);
+    await fallBackRecorded(deps, message, row, { deliveryId, error, attempts: attempt }, now);
     return { kind: 'failed', status: response.status, error, fellBack: true, ...switched };
   }
   if (deps.settings.retries <= 0) return { kind: 'failed', status: response.status, error, ...switched };
@@ -220,8 +222,26 @@ async function notSent(deps: DeliveryDeps, message: DeliveryMessage, off: Switch
   const attempt = message.attempt ?? 1;
   const fallsBack = canFallBack(deps, message);
   const error = `handler switched off: ${off.reason}`;
-  await recordAttempt(deps, { ...attemptRow(message, deliveryId, attempt, fallsBack ? 'fallback' : 'dropped'), status: 0, latencyMs: 0, ok: false, error, at: now });
-  if (!fallsBack) return { kind: 'dropped', reason: error };
-  await fallBack(deps.fallback!, message, { deliveryId, error, attempts: attempt }, now);
+  const row: DeliveryAttempt = { ...attemptRow(message, deliveryId, attempt, fallsBack ? 'fallback' : 'dropped'), status: 0, latencyMs: 0, ok: false, error, at: now };
+  if (!fallsBack) {
+    await recordAttempt(deps, row);
+    return { kind: 'dropped', reason: error };
+  }
+  await fallBackRecorded(deps, message, row, { deliveryId, error, attempts: attempt }, now);
   return { kind: 'dropped', reason: error, fellBack: true };
+}
+
+/**
+ * Journals a delivery that falls back to pull, then records its `fallback` row. When the journal
+ * write fails the row says `failed` and the error goes up: the message is not acknowledged, SQS
+ * gives it back, and nothing is lost or listed as journaled that was not.
+ */
+async function fallBackRecorded(deps: DeliveryDeps, message: DeliveryMessage, row: DeliveryAttempt, failure: { deliveryId: string; error: string; attempts: number }, now: number): Promise<void> {
+  try {
+    await fallBack(deps.fallback!, message, failure, now);
+  } catch (error) {
+    await recordAttempt(deps, { ...row, outcome: 'failed', error: `${row.error ?? failure.error}; not journaled: ${(error as Error).message}`.slice(0, 500) });
+    throw error;
+  }
+  await recordAttempt(deps, row);
 }

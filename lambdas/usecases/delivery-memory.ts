@@ -71,7 +71,8 @@ export class DeliveryMemory {
    * (a fresh read always sees a binding the publish saw).
    */
   async bindingExists(store: BindingStore, message: DeliveryMessage, now: number): Promise<boolean> {
-    const key = `${message.memberId}/${message.event}`;
+    // Per application: the set holds this application's bindings only.
+    const key = `${message.memberId}/${message.clientId}/${message.event}`;
     const load = async (): Promise<KnownBindings> => {
       const bindings = await store.listByEvent(message.memberId, message.event);
       return { ids: new Set(bindings.filter((b) => b.clientId === message.clientId && !b.offline).map((b) => b.id)), loadedAt: now };

@@ -124,17 +124,31 @@ export class DeliveryLogRepository implements DeliveryLog {
   }
 
   async recordAttempts(attempts: readonly DeliveryAttempt[]): Promise<void> {
-    for (let i = 0; i < attempts.length; i += BATCH_WRITE_MAX) {
-      let requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = attempts.slice(i, i + BATCH_WRITE_MAX).map((a) => ({ PutRequest: { Item: this.attemptItem(a) } }));
-      // Items DynamoDB did not process (throttling) are sent again after a growing pause.
-      for (let round = 0; requests.length > 0; round++) {
-        if (round > 0) {
-          if (round > UNPROCESSED_ROUNDS) throw new Error(`${requests.length} attempt records left unprocessed after ${UNPROCESSED_ROUNDS} retries`);
-          await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** round)));
-        }
-        const { UnprocessedItems } = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
-        requests = UnprocessedItems?.[this.table] ?? [];
+    // One item per key: BatchWriteItem refuses a whole request that puts one key twice (the
+    // same message received twice in a batch, in the same millisecond).
+    const items = [...new Map(attempts.map((a) => this.attemptItem(a)).map((item) => [`${String(item.pk)} ${String(item.sk)}`, item])).values()];
+    const errors: string[] = [];
+    for (let i = 0; i < items.length; i += BATCH_WRITE_MAX) {
+      // Every chunk is tried: one that fails does not keep the others from being written.
+      try {
+        await this.writeChunk(items.slice(i, i + BATCH_WRITE_MAX));
+      } catch (error) {
+        errors.push((error as Error).message);
       }
+    }
+    if (errors.length > 0) throw new Error(`attempt records not written: ${errors.join('; ')}`);
+  }
+
+  private async writeChunk(items: Record<string, unknown>[]): Promise<void> {
+    let requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = items.map((Item) => ({ PutRequest: { Item } }));
+    // Items DynamoDB did not process (throttling) are sent again after a growing pause.
+    for (let round = 0; requests.length > 0; round++) {
+      if (round > 0) {
+        if (round > UNPROCESSED_ROUNDS) throw new Error(`${requests.length} attempt records left unprocessed after ${UNPROCESSED_ROUNDS} retries`);
+        await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** round)));
+      }
+      const { UnprocessedItems } = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+      requests = UnprocessedItems?.[this.table] ?? [];
     }
   }
 

@@ -303,6 +303,20 @@ describe('what the worker keeps in memory (DELIVERY_CACHE_SECONDS, tokens)', () 
     expect(ports.sender.sent).toHaveLength(2);
   });
 
+  it('two applications bound to the same event on one portal: what the worker keeps of one never drops the other (a backlog of older events)', async () => {
+    // Arrange: a second application on the same portal, bound to the same event.
+    const { ports, app, deps, message } = await setUp({ knownForMs: 5000 });
+    const other = await installApp(ports, { memberId: app.memberId });
+    const theirs = await ports.bindings.create({ memberId: app.memberId, clientId: other.clientId, event: 'ONCRMDEALADD', offline: false, handler: HANDLER, userId: 1, connector: '', options: {} }, ports.clock.current);
+    const old = Math.floor(ports.clock.current / 1000) - 60;
+    // Act: the first application's delivery, then the other's, both of events published a minute ago.
+    const first = await deliver(deps, message({ ts: old }), ports.clock.current);
+    const second = await deliver(deps, message({ clientId: other.clientId, bindingId: theirs.id, ts: old }), ports.clock.current);
+    // Assert
+    expect(first.kind).toBe('delivered');
+    expect(second.kind).toBe('delivered');
+  });
+
   it('with a bound of 0 every delivery reads afresh: the uninstall stops the next one', async () => {
     const { ports, app, deps, message } = await setUp({ knownForMs: 0 });
     await deliver(deps, message(), ports.clock.current);
