@@ -2,7 +2,7 @@ import { hashSecret, newToken } from '../domain/credentials';
 import { errors } from '../domain/errors';
 import { idTime } from '../domain/ids';
 import { switchedOff, type HandlerHealth, type SwitchOff } from '../domain/handler-health';
-import type { Credential, Installation } from '../domain/model';
+import type { Binding, Credential, Installation } from '../domain/model';
 import type { BindingStore, DeadLetterQueue, DeliveryAttempt, DeliveryLog, JournalStore, ParkedDelivery, RegistryStore } from '../domain/ports';
 
 /**
@@ -107,14 +107,7 @@ export async function visibleInstallations(registry: RegistryStore, scope: Conso
   return all.filter((i) => clientId === undefined || i.clientId === clientId);
 }
 
-export interface BindingView {
-  memberId: string;
-  clientId: string;
-  id: number;
-  event: string;
-  offline: boolean;
-  handler: string;
-  connector: string;
+export interface BindingView extends Pick<Binding, 'memberId' | 'clientId' | 'id' | 'event' | 'offline' | 'handler' | 'connector'> {
   health?: { latencyMs: number; failures: number; state: 'healthy' | 'slow' | 'failing' };
   /** Switched off for this application (docs/delivery.md "Dead handlers"): event.delivery.enable switches it on. */
   switchedOff?: SwitchOff;

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SqsDeadLetterQueue } from '../../lambdas/adapters/sqs/dead-letter-queue';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs/delivery-queue';
 import type { DeliveryMessage } from '../../lambdas/domain/ports';
 import { sqsClient } from '../../lambdas/composition';
+import { newTestQueue } from '../support/sqs-queues';
 
 let sqs: SQSClient;
 beforeAll(() => {
@@ -11,10 +11,7 @@ beforeAll(() => {
 });
 afterAll(() => sqs.destroy());
 
-async function newQueue(): Promise<string> {
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `test-${randomBytes(6).toString('hex')}` }));
-  return QueueUrl!;
-}
+const newQueue = (): Promise<string> => newTestQueue(sqs);
 
 async function receiveAll(queueUrl: string, expected: number): Promise<DeliveryMessage[]> {
   const got: DeliveryMessage[] = [];

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeliveryLogRepository } from '../../lambdas/adapters/dynamo/delivery-log-repository';
 import { HttpHandlerSender } from '../../lambdas/adapters/http/handler-sender';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs/delivery-queue';
 import type { DeliveryAttempt, DeliveryMessage } from '../../lambdas/domain/ports';
 import { sqsClient } from '../../lambdas/composition';
+import { newTestQueue } from '../support/sqs-queues';
 import { startSink, type Sink } from '../support/sink';
 import { wiring } from '../support/wiring';
 
@@ -15,10 +16,7 @@ beforeAll(() => {
 });
 afterAll(() => sqs.destroy());
 
-async function newQueue(): Promise<string> {
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `test-${randomBytes(6).toString('hex')}` }));
-  return QueueUrl!;
-}
+const newQueue = (): Promise<string> => newTestQueue(sqs);
 
 async function receiveAll(queueUrl: string, expected: number): Promise<{ body: DeliveryMessage; attributes: Record<string, string> }[]> {
   const got: { body: DeliveryMessage; attributes: Record<string, string> }[] = [];
